@@ -14,10 +14,8 @@ export interface Credentials {
   groups?: number[]
 }
 
-export interface OverlayDirEntry extends DirEntry {
-  /** The overlay inode number (what getattr reports). */
-  ino: number
-}
+/** A merged directory entry: its name and type (st_mode & S_IFMT). */
+export type OverlayDirEntry = DirEntry
 
 /** An open overlay file (fs/overlayfs/file.c): owns a real file, reopened after copy-up. */
 export interface OverlayFile {

@@ -1,0 +1,121 @@
+/** RealFile over a host file descriptor: data through node:fs, fcntl/lseek/ioctl through libc. */
+import fs from 'node:fs'
+import { promisify } from 'node:util'
+import { FsError, toFsError } from '../../errors.js'
+import { SETFL_MASK } from '../constants.js'
+import type { Layer, RealFile, Stat } from '../layer.js'
+import { fallocate, fcntlGetFl, fcntlSetFl, ioctlGetFlags, lseek } from './libc.js'
+import { fromBigIntStats } from './stat.js'
+
+const read = promisify(fs.read) as (fd: number, buf: Uint8Array, off: number, len: number, pos: number) => Promise<number>
+const write = promisify(fs.write) as (fd: number, buf: Uint8Array, off: number, len: number, pos: number) => Promise<number>
+const ftruncate = promisify(fs.ftruncate)
+const fstat = promisify(fs.fstat) as (fd: number, opts: { bigint: true }) => Promise<fs.BigIntStats>
+const fsync = promisify(fs.fsync)
+const fdatasync = promisify(fs.fdatasync)
+const fsClose = promisify(fs.close)
+
+export class HostFile implements RealFile {
+  private open = true
+
+  constructor(readonly layer: Layer, readonly path: string, private readonly hostFd: number) {}
+
+  /** Undefined once closed, so nobody clones from a number the kernel may have reused. */
+  get fd(): number | undefined {
+    return this.open ? this.hostFd : undefined
+  }
+
+  /** The fd, or EBADF after close: a closed number may already belong to another file. */
+  private live(syscall: string): number {
+    if (!this.open) throw new FsError('EBADF', syscall, this.path)
+    return this.hostFd
+  }
+
+  private async run<T>(syscall: string, fn: (fd: number) => Promise<T> | T): Promise<T> {
+    const fd = this.live(syscall)
+    try {
+      return await fn(fd)
+    } catch (e) {
+      throw toFsError(e, syscall, this.path)
+    }
+  }
+
+  read(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    return this.run('read', (fd) => {
+      checkIo(buf, offset, length, position, 'read', this.path)
+      return length === 0 ? 0 : read(fd, buf, offset, length, position)
+    })
+  }
+
+  write(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    return this.run('write', (fd) => {
+      checkIo(buf, offset, length, position, 'write', this.path)
+      return length === 0 ? 0 : write(fd, buf, offset, length, position)
+    })
+  }
+
+  truncate(length: number): Promise<void> {
+    return this.run('ftruncate', (fd) => {
+      if (!Number.isSafeInteger(length) || length < 0) throw new FsError('EINVAL', 'ftruncate', this.path)
+      return ftruncate(fd, length)
+    })
+  }
+
+  stat(): Promise<Stat> {
+    return this.run('fstat', async (fd) => fromBigIntStats(await fstat(fd, { bigint: true })))
+  }
+
+  sync(): Promise<void> {
+    return this.run('fsync', (fd) => fsync(fd))
+  }
+
+  datasync(): Promise<void> {
+    return this.run('fdatasync', (fd) => fdatasync(fd))
+  }
+
+  getFlags(): Promise<number> {
+    return this.run('fcntl', (fd) => fcntlGetFl(fd))
+  }
+
+  setFlags(flags: number): Promise<void> {
+    return this.run('fcntl', (fd) => fcntlSetFl(fd, (fcntlGetFl(fd) & ~SETFL_MASK) | (flags & SETFL_MASK)))
+  }
+
+  seekData(offset: number, whence: number): Promise<number> {
+    return this.run('lseek', (fd) => lseek(fd, offset, whence))
+  }
+
+  allocate(mode: number, offset: number, length: number): Promise<void> {
+    return this.run('fallocate', (fd) => fallocate(fd, mode, offset, length))
+  }
+
+  inodeFlags(): Promise<number> {
+    return this.run('ioctl', (fd) => {
+      try {
+        return ioctlGetFlags(fd)
+      } catch (e) {
+        // Filesystems (and file types) without inode flags answer ENOTTY or EOPNOTSUPP.
+        if (['ENOTTY', 'EOPNOTSUPP', 'ENOTSUP', 'EINVAL'].includes((e as FsError).code)) return 0
+        throw e
+      }
+    })
+  }
+
+  async close(): Promise<void> {
+    const fd = this.live('close')
+    this.open = false
+    try {
+      await fsClose(fd)
+    } catch (e) {
+      throw toFsError(e, 'close', this.path)
+    }
+  }
+}
+
+/** What pread/pwrite would refuse with EINVAL (Node would throw a RangeError without errno). */
+function checkIo(buf: Uint8Array, offset: number, length: number, position: number, syscall: string, path: string): void {
+  const ok = (n: number): boolean => Number.isSafeInteger(n) && n >= 0
+  if (!ok(offset) || !ok(length) || !ok(position) || offset + length > buf.byteLength) {
+    throw new FsError('EINVAL', syscall, path)
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Confinement: every path of a host layer is resolved by the kernel beneath the layer's
+ * root fd, through no symlink and no '..' (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS),
+ * to an O_PATH fd of the parent directory; the operation then acts on (dirfd, name) with
+ * an *at syscall that does not follow the last name. A symlink stored in the layer, or
+ * one swapped in concurrently by someone else, is never followed.
+ *
+ * Parent fds are not cached: resolving costs ~2 us (see the report in test/layers/
+ * host-confinement.test.ts), and a cache would go stale when someone else renames a
+ * directory of the layer, pointing a path at the wrong (possibly outside) directory.
+ */
+import { FsError } from '../../errors.js'
+import { O_CLOEXEC, O_DIRECTORY, O_PATH } from '../constants.js'
+import { normalize, splitParent } from '../path.js'
+import { AT_FDCWD, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, close, openat2, openat2Async } from './libc.js'
+
+export const RESOLVE = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS
+const DIR_PATH = O_PATH | O_DIRECTORY | O_CLOEXEC
+
+export class Resolver {
+  readonly rootFd: number
+  private closed = false
+
+  constructor(readonly rootDir: string) {
+    // The root path itself comes from the user and may go through symlinks; only what is
+    // beneath it is confined.
+    this.rootFd = openat2(AT_FDCWD, rootDir, DIR_PATH, 0, 0, rootDir)
+  }
+
+  /** O_PATH fd of the directory at the canonical path `dir`; release() it after use. */
+  openDir(dir: string, syscall: string, label: string): number {
+    if (dir === '') return this.rootFd
+    try {
+      return openat2(this.rootFd, dir, DIR_PATH, 0, RESOLVE)
+    } catch (e) {
+      throw relabel(e, syscall, label)
+    }
+  }
+
+  release(fd: number): void {
+    if (fd !== this.rootFd) close(fd)
+  }
+
+  /**
+   * Runs fn with the parent directory fd and the last name of `path`; the root is
+   * (rootFd, '.'). `p` is the canonical path, for error labels.
+   */
+  at<T>(path: string, syscall: string, fn: (dirfd: number, name: string, p: string) => T): T {
+    const p = normalize(path, syscall)
+    if (p === '') return fn(this.rootFd, '.', p)
+    const [dir, name] = splitParent(p)
+    const fd = this.openDir(dir, syscall, p)
+    try {
+      return fn(fd, name, p)
+    } finally {
+      this.release(fd)
+    }
+  }
+
+  /** at() for an fn that awaits: the parent fd stays open until fn settles. */
+  async atAsync<T>(path: string, syscall: string, fn: (dirfd: number, name: string, p: string) => Promise<T>): Promise<T> {
+    const p = normalize(path, syscall)
+    if (p === '') return fn(this.rootFd, '.', p)
+    const [dir, name] = splitParent(p)
+    const fd = this.openDir(dir, syscall, p)
+    try {
+      return await fn(fd, name, p)
+    } finally {
+      this.release(fd)
+    }
+  }
+
+  /** openat2 of the whole path (the last name not followed either: ELOOP on a symlink). */
+  open(p: string, flags: number, mode: number, syscall = 'open'): number {
+    try {
+      return openat2(this.rootFd, p === '' ? '.' : p, flags | O_CLOEXEC, mode, RESOLVE)
+    } catch (e) {
+      throw relabel(e, syscall, p)
+    }
+  }
+
+  /** open() on the threadpool, for opens that may block (FIFOs) or free blocks (O_TRUNC). */
+  async openAsync(p: string, flags: number, mode: number, syscall = 'open'): Promise<number> {
+    try {
+      return await openat2Async(this.rootFd, p === '' ? '.' : p, flags | O_CLOEXEC, mode, RESOLVE)
+    } catch (e) {
+      throw relabel(e, syscall, p)
+    }
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    close(this.rootFd)
+  }
+}
+
+/**
+ * A path naming (dirfd, name) for the calls that have no *at form (l*xattr, truncate):
+ * the kernel jumps through the magic link to the very directory dirfd holds.
+ */
+export function procPath(dirfd: number, name: string): string {
+  return `/proc/self/fd/${dirfd}/${name}`
+}
+
+function relabel(e: unknown, syscall: string, path: string): unknown {
+  return e instanceof FsError ? e.relabel(syscall, path) : e
+}

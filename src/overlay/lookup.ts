@@ -1,0 +1,155 @@
+/**
+ * Path lookup over the layer stack (ovl_lookup): search layers top-down; stop at a
+ * whiteout, at a non-directory, and below an opaque directory; a directory present in
+ * several layers is merged.
+ */
+import { FsError } from '../errors.js'
+import { isDir } from '../layers/constants.js'
+import type { Stat } from '../layers/layer.js'
+import { joinPath } from '../layers/path.js'
+import type { Stack } from './stack.js'
+import { hasOciWhiteout, isKernelWhiteout, isMarkerName, isOpaqueDir, REDIRECT_XATTRS } from './whiteout.js'
+
+/** One layer's object under an overlay path. */
+export interface Part {
+  /** Layer index in the stack (0 = upper when there is one). */
+  li: number
+  /** Layer-relative path; differs from the overlay path below a redirected directory. */
+  path: string
+  st: Stat
+}
+
+/** What an overlay path names: its parts, top-most first (several only for a merged dir). */
+export interface Entry {
+  /** Canonical overlay path: no leading slash, '' for the root. */
+  path: string
+  parts: Part[]
+}
+
+export const top = (e: Entry): Part => e.parts[0]!
+export const isMerged = (e: Entry): boolean => e.parts.length > 1
+
+/** Splits an overlay path into validated components. */
+export function overlayComponents(path: string): string[] {
+  if (typeof path !== 'string') throw new FsError('EINVAL', 'lookup', String(path), 'path must be a string')
+  const parts = path.split('/').filter((c) => c !== '' && c !== '.')
+  for (const c of parts) {
+    if (c === '..') throw new FsError('EINVAL', 'lookup', path, "'..' is resolved by the caller")
+    if (c.includes('\0')) throw new FsError('EINVAL', 'lookup', path, 'path contains a NUL byte')
+    if (Buffer.byteLength(c) > 255) throw new FsError('ENAMETOOLONG', 'lookup', path)
+  }
+  return parts
+}
+
+async function lstatOrNull(stack: Stack, li: number, path: string): Promise<Stat | null> {
+  try {
+    return await stack.layers[li]!.lstat(path)
+  } catch (e) {
+    const code = (e as FsError).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null
+    throw e
+  }
+}
+
+export class Lookup {
+  constructor(private readonly stack: Stack, private readonly followRedirects: boolean) {}
+
+  /** The root: every layer's root directory merged (an opaque root stops the merge). */
+  async root(): Promise<Entry> {
+    const parts: Part[] = []
+    for (let li = 0; li < this.stack.layers.length; li++) {
+      parts.push({ li, path: '', st: await this.stack.layers[li]!.lstat('') })
+      if (li + 1 < this.stack.layers.length && (await isOpaqueDir(this.stack.layers[li]!, ''))) break
+    }
+    return { path: '', parts }
+  }
+
+  /** The entry at an overlay path, or null when it does not exist (ENOTDIR for a file as dir). */
+  async find(path: string): Promise<Entry | null> {
+    const comps = overlayComponents(path)
+    let e: Entry = await this.root()
+    for (const name of comps) {
+      if (!isDir(top(e).st.mode)) throw new FsError('ENOTDIR', 'lookup', path)
+      const child = await this.child(e, name)
+      if (child === null) return null
+      e = child
+    }
+    return e
+  }
+
+  async get(path: string, syscall = 'lstat'): Promise<Entry> {
+    const e = await this.find(path)
+    if (e === null) throw new FsError('ENOENT', syscall, path)
+    return e
+  }
+
+  /** Looks name up in a merged directory. */
+  async child(dir: Entry, name: string): Promise<Entry | null> {
+    if (isMarkerName(name)) return null
+    const path = joinPath(dir.path, name)
+    const parts: Part[] = []
+    for (const p of dir.parts) {
+      const layer = this.stack.layers[p.li]!
+      const lpath = joinPath(p.path, name)
+      const st = await lstatOrNull(this.stack, p.li, lpath)
+      if (st === null) {
+        if (await hasOciWhiteout(layer, p.path, name)) break
+        continue
+      }
+      if (isKernelWhiteout(st)) break
+      if (parts.length > 0) {
+        // Below a directory only directories merge; anything else ends the merge.
+        if (!isDir(st.mode)) break
+        const above = parts[parts.length - 1]!
+        if (await isOpaqueDir(this.stack.layers[above.li]!, above.path)) break
+      }
+      parts.push({ li: p.li, path: lpath, st })
+      if (!isDir(st.mode)) break
+      if (this.followRedirects) {
+        const redirect = await this.redirectOf(p.li, lpath)
+        if (redirect !== null) {
+          if (await isOpaqueDir(layer, lpath)) break
+          parts.push(...(await this.partsBelow(p.li, redirect)))
+          break
+        }
+      }
+    }
+    return parts.length === 0 ? null : { path, parts }
+  }
+
+  /** trusted/user.overlay.redirect of a directory, as an absolute overlay path, or null. */
+  private async redirectOf(li: number, lpath: string): Promise<string | null> {
+    const layer = this.stack.layers[li]!
+    for (const x of REDIRECT_XATTRS) {
+      try {
+        const v = (await layer.getxattr(lpath, x)).toString()
+        if (v.startsWith('/')) return v.slice(1)
+        const slash = lpath.lastIndexOf('/')
+        return slash < 0 ? v : `${lpath.slice(0, slash)}/${v}`
+      } catch (e) {
+        const code = (e as FsError).code
+        if (code !== 'ENODATA' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EPERM') throw e
+      }
+    }
+    return null
+  }
+
+  /** The directory parts for an overlay path looked up only in layers below li. */
+  private async partsBelow(li: number, path: string): Promise<Part[]> {
+    const below: Entry = { path: '', parts: (await this.root()).parts.filter((p) => p.li > li) }
+    let e: Entry | null = below
+    for (const name of overlayComponents(path)) {
+      if (e === null || e.parts.length === 0 || !isDir(top(e).st.mode)) return []
+      e = await this.child(e, name)
+    }
+    return e === null ? [] : e.parts.filter((p) => isDir(p.st.mode))
+  }
+
+  /** Whether any lower layer (below the upper) still shows this name: removal must whiteout. */
+  async lowerHasName(parent: Entry, name: string): Promise<boolean> {
+    const lowerParts = parent.parts.filter((p) => !this.stack.isUpper(p.li))
+    if (lowerParts.length === 0) return false
+    const child = await this.child({ path: parent.path, parts: lowerParts }, name)
+    return child !== null
+  }
+}
