@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url'
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const BENCH_SRC = resolve(REPO, 'bench')
 
+/** Names of the files the metadata workloads create and look up. */
+export const fileName = (i: number) => `f${String(i).padStart(6, '0')}`
+
 export interface Config {
   quick: boolean
   reps: number

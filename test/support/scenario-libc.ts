@@ -13,8 +13,8 @@ const lib = koffi.load('libc.so.6')
 const c = {
   mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
   lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
-  lgetxattr: lib.func('ssize_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
-  llistxattr: lib.func('ssize_t llistxattr(const char *path, _Out_ void *list, size_t size)'),
+  lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
+  llistxattr: lib.func('intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)'),
   lremovexattr: lib.func('int lremovexattr(const char *path, const char *name)'),
 }
 

@@ -7,8 +7,10 @@ import type { Layer, RealFile, Stat } from '../layer.js'
 import { fallocate, fcntlGetFl, fcntlSetFl, ioctlGetFlags, lseek } from './libc.js'
 import { fromBigIntStats } from './stat.js'
 
-const read = promisify(fs.read) as (fd: number, buf: Uint8Array, off: number, len: number, pos: number) => Promise<number>
-const write = promisify(fs.write) as (fd: number, buf: Uint8Array, off: number, len: number, pos: number) => Promise<number>
+const read = (fd: number, buf: Uint8Array, off: number, len: number, pos: number): Promise<number> =>
+  new Promise((resolve, reject) => fs.read(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))))
+const write = (fd: number, buf: Uint8Array, off: number, len: number, pos: number): Promise<number> =>
+  new Promise((resolve, reject) => fs.write(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))))
 const ftruncate = promisify(fs.ftruncate)
 const fstat = promisify(fs.fstat) as (fd: number, opts: { bigint: true }) => Promise<fs.BigIntStats>
 const fsync = promisify(fs.fsync)

@@ -50,6 +50,7 @@ const sys_renameat2 = lib.func(
 const sys_truncate = lib.func('int truncate(const char *path, int64_t length)')
 const sys_readlinkat = lib.func('int64_t readlinkat(int dirfd, const char *path, void *buf, size_t size)')
 const sys_fchmodat = lib.func('int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)')
+const sys_fchmod = lib.func('int fchmod(int fd, uint32_t mode)')
 const sys_fchownat = lib.func('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)')
 const sys_utimensat = lib.func('int utimensat(int dirfd, const char *path, void *times, int flags)')
 const sys_lgetxattr = lib.func('int64_t lgetxattr(const char *path, const char *name, void *value, size_t size)')
@@ -166,6 +167,10 @@ export function readlinkat(dirfd: number, path: string, label?: string): string 
 
 export function fchmodat(dirfd: number, path: string, mode: number, flags: number, label?: string): void {
   if (sys_fchmodat(dirfd, path, mode, flags) < 0) fail('chmod', label ?? path)
+}
+
+export function fchmod(fd: number, mode: number, label?: string): void {
+  if (sys_fchmod(fd, mode) < 0) fail('chmod', label)
 }
 
 /** -1 leaves an id unchanged (passed as (uid_t)-1). */

@@ -10,7 +10,7 @@
  * directory of the layer, pointing a path at the wrong (possibly outside) directory.
  */
 import { FsError } from '../../errors.js'
-import { O_CLOEXEC, O_DIRECTORY, O_PATH } from '../constants.js'
+import { O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH } from '../constants.js'
 import { normalize, splitParent } from '../path.js'
 import { AT_FDCWD, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, close, openat2, openat2Async } from './libc.js'
 
@@ -70,22 +70,42 @@ export class Resolver {
     }
   }
 
-  /** openat2 of the whole path (the last name not followed either: ELOOP on a symlink). */
+  /**
+   * open of the whole path, never through a symlink. The kernel's O_NOFOLLOW answer for a
+   * final symlink (ELOOP, or ENOTDIR with O_DIRECTORY) is kept: RESOLVE_NO_SYMLINKS alone
+   * would say ELOOP for both, so an ELOOP is retried on the parent with O_NOFOLLOW.
+   */
   open(p: string, flags: number, mode: number, syscall = 'open'): number {
+    const f = flags | O_NOFOLLOW | O_CLOEXEC
     try {
-      return openat2(this.rootFd, p === '' ? '.' : p, flags | O_CLOEXEC, mode, RESOLVE)
+      return openat2(this.rootFd, p === '' ? '.' : p, f, mode, RESOLVE)
     } catch (e) {
-      throw relabel(e, syscall, p)
+      if (!isEloop(e) || p === '') throw relabel(e, syscall, p)
     }
+    return this.at(p, syscall, (dirfd, name) => {
+      try {
+        return openat2(dirfd, name, f, mode, RESOLVE_BENEATH)
+      } catch (e) {
+        throw relabel(e, syscall, p)
+      }
+    })
   }
 
   /** open() on the threadpool, for opens that may block (FIFOs) or free blocks (O_TRUNC). */
   async openAsync(p: string, flags: number, mode: number, syscall = 'open'): Promise<number> {
+    const f = flags | O_NOFOLLOW | O_CLOEXEC
     try {
-      return await openat2Async(this.rootFd, p === '' ? '.' : p, flags | O_CLOEXEC, mode, RESOLVE)
+      return await openat2Async(this.rootFd, p === '' ? '.' : p, f, mode, RESOLVE)
     } catch (e) {
-      throw relabel(e, syscall, p)
+      if (!isEloop(e) || p === '') throw relabel(e, syscall, p)
     }
+    return this.atAsync(p, syscall, async (dirfd, name) => {
+      try {
+        return await openat2Async(dirfd, name, f, mode, RESOLVE_BENEATH)
+      } catch (e) {
+        throw relabel(e, syscall, p)
+      }
+    })
   }
 
   close(): void {
@@ -101,6 +121,10 @@ export class Resolver {
  */
 export function procPath(dirfd: number, name: string): string {
   return `/proc/self/fd/${dirfd}/${name}`
+}
+
+function isEloop(e: unknown): boolean {
+  return e instanceof FsError && e.code === 'ELOOP'
 }
 
 function relabel(e: unknown, syscall: string, path: string): unknown {

@@ -38,7 +38,8 @@ export function memfsLayer(jsonTree?: Record<string, string | null>, opts: Memfs
 function rebase(tree: Record<string, string | null>): Record<string, string | null> {
   const out: Record<string, string | null> = {}
   for (const [key, value] of Object.entries(tree)) {
-    const parts = components(key, 'memfsLayer')
+    // Volume.fromJSON accepts 'dir/' for a directory; so does this.
+    const parts = components(value === null ? key.replace(/\/+$/, '') : key, 'memfsLayer')
     if (parts.length === 0 && value !== null) throw new FsError('EISDIR', 'memfsLayer', key)
     out[[ROOT, ...parts].join('/')] = value
   }

@@ -1,0 +1,98 @@
+/**
+ * Where a running daemon can be found: one record per mountpoint in a run dir (pid, the
+ * process's start time so a recycled pid is never mistaken for it, its log file).
+ * `strata umount` reads it to wait for the daemon to exit.
+ */
+import { createHash } from 'node:crypto'
+import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+
+export interface DaemonRecord {
+  pid: number
+  /** Field 22 of /proc/PID/stat: with pid, identifies the process across pid reuse. */
+  start: string
+  mountpoint: string
+  log?: string
+}
+
+export function runDir(): string {
+  if (process.env.STRATA_RUN_DIR) return process.env.STRATA_RUN_DIR
+  if (process.getuid?.() === 0) return '/run/strata'
+  if (process.env.XDG_RUNTIME_DIR) return join(process.env.XDG_RUNTIME_DIR, 'strata')
+  return join(tmpdir(), `strata-${process.getuid?.() ?? 'user'}`)
+}
+
+function key(mountpoint: string): string {
+  const hash = createHash('sha256').update(mountpoint).digest('hex').slice(0, 16)
+  const name = basename(mountpoint).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 40) || 'root'
+  return `${name}-${hash}`
+}
+
+export function ensureRunDir(): string {
+  const dir = runDir()
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  return dir
+}
+
+export const recordPath = (mountpoint: string): string => join(runDir(), `${key(mountpoint)}.json`)
+export const logPath = (mountpoint: string): string => join(runDir(), `${key(mountpoint)}.log`)
+
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // comm (field 2) may hold spaces and parens: fields are counted after its closing paren.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    if (rest[0] === 'Z' || rest[0] === 'X') return undefined
+    return rest[19]
+  } catch {
+    return undefined
+  }
+}
+
+export function isAlive(rec: DaemonRecord): boolean {
+  return processStart(rec.pid) === rec.start
+}
+
+export function writeRecord(rec: DaemonRecord): void {
+  ensureRunDir()
+  const file = recordPath(rec.mountpoint)
+  const tmp = `${file}.${process.pid}.tmp`
+  writeFileSync(tmp, JSON.stringify(rec) + '\n')
+  renameSync(tmp, file)
+}
+
+export function readRecord(mountpoint: string): DaemonRecord | undefined {
+  try {
+    const rec = JSON.parse(readFileSync(recordPath(mountpoint), 'utf8')) as DaemonRecord
+    return typeof rec.pid === 'number' && rec.mountpoint === mountpoint ? rec : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Removes the record if it still describes `pid` (a newer daemon may have replaced it). */
+export function removeRecord(mountpoint: string, pid?: number): void {
+  const rec = readRecord(mountpoint)
+  if (rec && pid !== undefined && rec.pid !== pid) return
+  try {
+    unlinkSync(recordPath(mountpoint))
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Resolves true once the process has exited (or become a zombie nobody reaps yet), false
+ * at the deadline. The daemon is not our child, so there is no exit event to wait on.
+ */
+export async function waitForExit(rec: DaemonRecord, deadlineMs: number): Promise<boolean> {
+  const until = Date.now() + deadlineMs
+  let pause = 10
+  while (isAlive(rec)) {
+    if (Date.now() >= until) return false
+    await new Promise((r) => setTimeout(r, pause))
+    pause = Math.min(pause * 2, 200)
+  }
+  return true
+}
