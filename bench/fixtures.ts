@@ -157,3 +157,68 @@ export async function xfsImage(work: string, cfg: Config): Promise<XfsImage> {
     throw err
   }
 }
+
+export type FixtureName = 'seq' | 'meta' | 'git' | 'empty' | 'tree' | 'xfs'
+
+export interface Fixtures {
+  work: string
+  /** where sessions on the main disk live */
+  base: string
+  /** dir holding BIG */
+  seq?: string
+  /** dir holding d/ with cfg.metaFiles empty files */
+  meta?: string
+  /** dir holding repo/, and the files the workload changes */
+  git?: { dir: string; changed: string[] }
+  empty?: string
+  tree?: Tree
+  xfs?: XfsImage
+  /** fixture -> why it could not be built */
+  errors: Partial<Record<FixtureName, string>>
+}
+
+export async function buildFixtures(cfg: Config, needs: Set<FixtureName>, work: string): Promise<Fixtures> {
+  const lower = join(work, 'lower')
+  const fx: Fixtures = { work, base: join(work, 'targets'), errors: {} }
+  const step = async (name: FixtureName, what: string, fn: () => Promise<void>) => {
+    if (!needs.has(name)) return
+    const t0 = Date.now()
+    try {
+      await fn()
+      console.log(`[bench] fixture ${name}: ${what} (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
+    } catch (err) {
+      fx.errors[name] = (err as Error).message
+      console.log(`[bench] fixture ${name} FAILED: ${(err as Error).message}`)
+    }
+  }
+  await step('seq', `${cfg.sizeMiB} MiB file`, async () => {
+    const dir = join(lower, 'seq')
+    await mkdir(dir, { recursive: true })
+    await writeBigFile(join(dir, BIG), cfg.sizeMiB)
+    fx.seq = dir
+  })
+  await step('meta', `${cfg.metaFiles} empty files in one directory`, async () => {
+    const dir = join(lower, 'meta')
+    await makeMetaDir(join(dir, 'd'), cfg.metaFiles)
+    fx.meta = dir
+  })
+  await step('git', `repository of ${cfg.repoFiles} files`, async () => {
+    const dir = join(lower, 'git')
+    const changed = await makeGitRepo(join(dir, 'repo'), cfg.repoFiles, cfg.repoChanged, work)
+    fx.git = { dir, changed }
+  })
+  await step('empty', 'empty lower', async () => {
+    const dir = join(lower, 'empty')
+    await mkdir(dir, { recursive: true })
+    fx.empty = dir
+  })
+  await step('tree', 'npm tarball', async () => {
+    fx.tree = await treeTarball(cfg, work)
+    console.log(`[bench]   ${fx.tree.files} files from ${fx.tree.source}`)
+  })
+  await step('xfs', `XFS reflink loop image with a ${cfg.sizeMiB} MiB file`, async () => {
+    fx.xfs = await xfsImage(work, cfg)
+  })
+  await runOk('sync', [], { timeoutSec: 300 })
+  return fx
+}

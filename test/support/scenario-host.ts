@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import type { RawLayer, ScenarioFs, StatFsLike, StatLike } from '../scenarios/driver.js'
 import { materialize, type Format, type LayerBuilder, type Tree } from './scenario-spec.js'
 import { lgetxattr, llistxattr, lremovexattr, lsetxattr, mknod } from './scenario-libc.js'
-import { hostWalkFs, snapshotTree, type TreeEntry } from './tree.js'
+import { hostWalkFs, leftoversIn, snapshotTree, type TreeEntry } from './tree.js'
 
 function statLike(s: import('node:fs').BigIntStats): StatLike {
   return {
@@ -112,19 +112,7 @@ export async function makeHostLayers(lower: Tree[], upper: Tree | null, lowerFor
   return out
 }
 
-/**
- * What is left under a work dir, as relative paths: everything except empty directories
- * directly under it (the kernel's work/ and index/) and whatever `keep` accepts.
- */
+/** What is left under a work dir, as relative paths (see leftoversIn). */
 export async function hostLeftovers(work: string, keep: (rel: string, e: TreeEntry) => boolean = () => false): Promise<string[]> {
-  const snap = await snapshotTree(hostWalkFs(work))
-  const left: string[] = []
-  for (const [rel, e] of snap) {
-    if (keep(rel, e)) continue
-    const hasChildren = [...snap.keys()].some((k) => k.startsWith(`${rel}/`))
-    if (e.type === 'dir' && !rel.includes('/') && !hasChildren) continue
-    if (e.type === 'dir' && hasChildren) continue
-    left.push(rel)
-  }
-  return left
+  return leftoversIn(await snapshotTree(hostWalkFs(work)), keep)
 }

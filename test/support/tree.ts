@@ -161,3 +161,19 @@ export function summarize(snap: Snapshot, fields: Field[] = VIEW_FIELDS): Record
   }
   return out
 }
+
+/**
+ * Leftovers in a work area: every entry except directories that lead to something (whose
+ * children are judged instead), empty directories directly under the root (the kernel's
+ * work/ and index/), and whatever `keep` accepts.
+ */
+export function leftoversIn(snap: Snapshot, keep: (rel: string, e: TreeEntry) => boolean = () => false): string[] {
+  const left: string[] = []
+  for (const [rel, e] of snap) {
+    if (keep(rel, e)) continue
+    const hasChildren = [...snap.keys()].some((k) => k.startsWith(`${rel}/`))
+    if (e.type === 'dir' && (hasChildren || !rel.includes('/'))) continue
+    left.push(rel)
+  }
+  return left
+}

@@ -1,0 +1,214 @@
+/**
+ * fuse-native operations over an OverlayFs: each request becomes one overlay call, and a
+ * failure becomes -errno here, exactly once. No overlay semantics live here.
+ */
+import type Fuse from 'fuse-native'
+import { FsError, toFsError } from '../errors.js'
+import { O_CREAT, O_DSYNC, O_SYNC, SETFL_MASK } from '../layers/constants.js'
+import type { Stat } from '../layers/layer.js'
+import type { Credentials, OverlayFile, OverlayFs } from '../overlay/types.js'
+import type { DirSnapshot, HandleTable } from './handles.js'
+
+/** What libfuse itself reports for an entry whose inode number it does not know. */
+const UNKNOWN_INO = 0xffffffff
+/** chown's "leave this id alone", as fuse-native hands it over (uint32). */
+const NO_ID = 0xffffffff
+/** How many getattr calls one opendir keeps in flight for its entries' inode numbers. */
+const DIR_STAT_CONCURRENCY = 16
+
+/** The requests being answered, so unmount can wait for them. */
+export class InFlight {
+  private readonly pending = new Set<Promise<void>>()
+
+  track(p: Promise<void>): void {
+    this.pending.add(p)
+    const forget = (): void => {
+      this.pending.delete(p)
+    }
+    p.then(forget, forget)
+  }
+
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.pending])
+  }
+}
+
+export function toFuseStat(st: Stat): Fuse.Stat {
+  return {
+    mode: st.mode,
+    uid: st.uid,
+    gid: st.gid,
+    size: st.size,
+    dev: st.dev,
+    nlink: st.nlink,
+    ino: st.ino,
+    rdev: st.rdev,
+    blksize: st.blksize,
+    blocks: st.blocks,
+    atime: st.atimeNs,
+    mtime: st.mtimeNs,
+    ctime: st.ctimeNs,
+  }
+}
+
+function errnoOf(err: unknown): number {
+  // Anything but an FsError is a bug somewhere below: keep its story, answer EIO.
+  if (!(err instanceof FsError)) console.error('strata fuse: internal error:', err)
+  return -toFsError(err).errno
+}
+
+function cred(ctx: Fuse.Context): Credentials {
+  return { uid: ctx.uid, gid: ctx.gid }
+}
+
+function childPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`
+}
+
+function parentPath(path: string): string {
+  const i = path.lastIndexOf('/')
+  return i <= 0 ? '/' : path.slice(0, i)
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++
+      out[i] = await fn(items[i] as T)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return out
+}
+
+export function makeOps(fs: OverlayFs, handles: HandleTable, inflight: InFlight): Fuse.Operations {
+  function settle<T>(work: () => Promise<T>, ok: (value: T) => void, fail: (errno: number) => void): void {
+    const p = (async () => work())().then(ok, (err: unknown) => fail(errnoOf(err)))
+    inflight.track(p)
+  }
+  const done = (cb: Fuse.Done, work: () => Promise<unknown>): void =>
+    settle(work, () => cb(0), cb)
+  const reply = <T>(cb: (err: number, value?: T) => void, work: () => Promise<T>): void =>
+    settle(work, (v) => cb(0, v), (e) => cb(e))
+  const count = (cb: (res: number) => void, work: () => Promise<number>): void =>
+    settle(work, cb, cb)
+
+  function file(fd: number): OverlayFile {
+    const f = handles.file(fd)
+    if (!f) throw new FsError('EBADF')
+    return f
+  }
+
+  // The kernel sends the file's current flags with every read and write; a changed
+  // F_SETFL bit goes to the handle first (ovl_real_fdget_meta / ovl_change_flags).
+  async function passFlags(f: OverlayFile, flags: number): Promise<void> {
+    const cur = f.getFlags()
+    if ((flags & SETFL_MASK) !== (cur & SETFL_MASK)) await f.setFlags((cur & ~SETFL_MASK) | (flags & SETFL_MASK))
+  }
+
+  async function dirStat(path: string, type: number): Promise<Fuse.DirStat> {
+    try {
+      const st = await fs.getattr(path)
+      return { ino: st.ino, mode: st.mode }
+    } catch {
+      // Gone since readdir: still listed (the snapshot is what it is), without an inode number.
+      return { ino: UNKNOWN_INO, mode: type }
+    }
+  }
+
+  async function snapshot(path: string): Promise<DirSnapshot> {
+    const entries = await fs.readdir(path)
+    const dot = await fs.getattr(path)
+    const dotdot = path === '/' ? dot : await fs.getattr(parentPath(path))
+    const stats = await mapLimit(entries, DIR_STAT_CONCURRENCY, (e) => dirStat(childPath(path, e.name), e.type))
+    return {
+      names: ['.', '..', ...entries.map((e) => e.name)],
+      stats: [{ ino: dot.ino, mode: dot.mode }, { ino: dotdot.ino, mode: dotdot.mode }, ...stats],
+    }
+  }
+
+  function addFile(f: OverlayFile): number {
+    try {
+      return handles.addFile(f)
+    } catch (err) {
+      void f.close().catch(() => {})
+      throw err
+    }
+  }
+
+  return {
+    getattr: (path, cb) => reply(cb, async () => toFuseStat(await fs.getattr(path))),
+    fgetattr: (_path, fd, cb) => reply(cb, async () => toFuseStat(await file(fd).stat())),
+    access: (path, mode, ctx, cb) => done(cb, () => fs.access(path, mode, cred(ctx))),
+    statfs: (_path, cb) =>
+      reply(cb, async () => {
+        const s = await fs.statfs()
+        return { ...s, favail: s.ffree }
+      }),
+
+    opendir: (path, _flags, cb) => reply(cb, async () => handles.addDir(await snapshot(path))),
+    readdir: (path, fd, cb) =>
+      settle(
+        async () => {
+          const snap = handles.dir(fd) ?? (path !== null ? await snapshot(path) : undefined)
+          if (!snap) throw new FsError('EBADF')
+          return snap
+        },
+        (snap) => cb(0, snap.names, snap.stats),
+        (e) => cb(e),
+      ),
+    releasedir: (_path, fd, cb) => done(cb, async () => handles.dropDir(fd)),
+    // OverlayFs has no directory sync to call; answered as the no-op it is here.
+    fsyncdir: (_path, _datasync, _fd, cb) => done(cb, async () => {}),
+
+    open: (path, flags, cb) => reply(cb, async () => addFile(await fs.open(path, flags))),
+    create: (path, mode, flags, ctx, cb) =>
+      reply(cb, async () => addFile(await fs.open(path, flags | O_CREAT, mode & 0o7777, cred(ctx)))),
+    release: (_path, fd, cb) => done(cb, async () => handles.takeFile(fd)?.close()),
+
+    read: (_path, fd, buf, len, pos, flags, cb) =>
+      count(cb, async () => {
+        const f = file(fd)
+        await passFlags(f, flags)
+        return f.read(buf, 0, len, pos)
+      }),
+    write: (_path, fd, buf, len, pos, flags, cb) =>
+      count(cb, async () => {
+        const f = file(fd)
+        await passFlags(f, flags)
+        const n = await f.write(buf, 0, len, pos)
+        // RWF_SYNC / RWF_DSYNC arrive as O_SYNC / O_DSYNC in this write's flags (ovl_iocb_to_rwf).
+        if ((flags & O_SYNC) === O_SYNC) await f.sync()
+        else if (flags & O_DSYNC) await f.datasync()
+        return n
+      }),
+    flush: (_path, fd, _flags, cb) => done(cb, () => file(fd).flush()),
+    fsync: (_path, datasync, fd, _flags, cb) =>
+      done(cb, () => (datasync ? file(fd).datasync() : file(fd).sync())),
+    truncate: (path, size, cb) => done(cb, () => fs.truncate(path, size)),
+    ftruncate: (_path, fd, size, cb) => done(cb, () => file(fd).truncate(size)),
+
+    utimens: (path, atime, mtime, cb) => done(cb, () => fs.utimens(path, atime, mtime)),
+    chmod: (path, mode, cb) => done(cb, () => fs.chmod(path, mode & 0o7777)),
+    chown: (path, uid, gid, cb) =>
+      done(cb, () => fs.chown(path, uid === NO_ID ? -1 : uid, gid === NO_ID ? -1 : gid)),
+
+    readlink: (path, cb) => reply(cb, () => fs.readlink(path)),
+    symlink: (target, path, ctx, cb) => done(cb, () => fs.symlink(target, path, cred(ctx))),
+    mknod: (path, mode, dev, ctx, cb) => done(cb, () => fs.mknod(path, mode, dev, cred(ctx))),
+    mkdir: (path, mode, ctx, cb) => done(cb, () => fs.mkdir(path, mode & 0o7777, cred(ctx))),
+    unlink: (path, cb) => done(cb, () => fs.unlink(path)),
+    rmdir: (path, cb) => done(cb, () => fs.rmdir(path)),
+    rename: (src, dest, cb) => done(cb, () => fs.rename(src, dest)),
+    link: (existing, path, cb) => done(cb, () => fs.link(existing, path)),
+
+    // value is libfuse's memory, gone after the reply: the overlay gets its own copy.
+    setxattr: (path, name, value, _position, flags, cb) =>
+      done(cb, () => fs.setxattr(path, name, Buffer.from(value), flags)),
+    getxattr: (path, name, _position, cb) => reply(cb, () => fs.getxattr(path, name)),
+    listxattr: (path, cb) => reply(cb, () => fs.listxattr(path)),
+    removexattr: (path, name, cb) => done(cb, () => fs.removexattr(path, name)),
+  }
+}
