@@ -59,6 +59,7 @@ export class CopyUp {
       await removeTree(work, tmp).catch(() => undefined)
       throw err instanceof FsError ? err.relabel('copyup', '/' + e.path) : err
     }
+    this.core.lookup.invalidate(e.path)
     const copied = await this.core.upperEntry(e.path, isDir(src.st.mode) ? now.parts : [])
     this.core.handles.copiedUp(e.path)
     return copied

@@ -52,29 +52,78 @@ async function lstatOrNull(stack: Stack, li: number, path: string): Promise<Stat
 }
 
 export class Lookup {
+  /**
+   * Directories looked up before, by overlay path: the walk to a deep path costs map reads.
+   * Only the structure (which layers merge) is trusted from here; attributes are read
+   * fresh for the object an operation is about. Every namespace change invalidates.
+   */
+  private readonly dirs = new Map<string, Entry>()
+  private generation = 0
+  private rootParts: Array<Omit<Part, 'st'>> | undefined
+
   constructor(private readonly stack: Stack, private readonly followRedirects: boolean) {}
+
+  /** Forgets what is cached at path and below (after a copy-up, create, remove, rename...). */
+  invalidate(path: string): void {
+    this.generation++
+    if (path === '') {
+      this.dirs.clear()
+      return
+    }
+    this.dirs.delete(path)
+    const prefix = path + '/'
+    for (const key of this.dirs.keys()) if (key.startsWith(prefix)) this.dirs.delete(key)
+  }
 
   /** The root: every layer's root directory merged (an opaque root stops the merge). */
   async root(): Promise<Entry> {
-    const parts: Part[] = []
-    for (let li = 0; li < this.stack.layers.length; li++) {
-      parts.push({ li, path: '', st: await this.stack.layers[li]!.lstat('') })
-      if (li + 1 < this.stack.layers.length && (await isOpaqueDir(this.stack.layers[li]!, ''))) break
+    if (this.rootParts === undefined) {
+      const parts: Array<Omit<Part, 'st'>> = []
+      for (let li = 0; li < this.stack.layers.length; li++) {
+        parts.push({ li, path: '' })
+        if (li + 1 < this.stack.layers.length && (await isOpaqueDir(this.stack.layers[li]!, ''))) break
+      }
+      this.rootParts = parts
     }
+    const parts: Part[] = []
+    for (const p of this.rootParts) parts.push({ ...p, st: await this.stack.layers[p.li]!.lstat('') })
     return { path: '', parts }
   }
 
   /** The entry at an overlay path, or null when it does not exist (ENOTDIR for a file as dir). */
   async find(path: string): Promise<Entry | null> {
     const comps = overlayComponents(path)
-    let e: Entry = await this.root()
-    for (const name of comps) {
-      if (!isDir(top(e).st.mode)) throw new FsError('ENOTDIR', 'lookup', path)
-      const child = await this.child(e, name)
-      if (child === null) return null
-      e = child
-    }
+    if (comps.length === 0) return this.root()
+    const parent = await this.dir(comps.slice(0, -1).join('/'), path)
+    if (parent === null) return null
+    const gen = this.generation
+    const e = await this.child(parent, comps[comps.length - 1]!)
+    if (e !== null && isDir(top(e).st.mode)) this.remember(e, gen)
     return e
+  }
+
+  /** A directory entry on the way to `path`, from the cache where possible. */
+  private async dir(dirPath: string, path: string): Promise<Entry | null> {
+    if (dirPath === '') return this.root()
+    const hit = this.dirs.get(dirPath)
+    if (hit !== undefined) return hit
+    const slash = dirPath.lastIndexOf('/')
+    const parent = await this.dir(slash < 0 ? '' : dirPath.slice(0, slash), path)
+    if (parent === null) return null
+    if (!isDir(top(parent).st.mode)) throw new FsError('ENOTDIR', 'lookup', path)
+    const gen = this.generation
+    const e = await this.child(parent, dirPath.slice(slash + 1))
+    if (e === null) return null
+    if (!isDir(top(e).st.mode)) throw new FsError('ENOTDIR', 'lookup', path)
+    this.remember(e, gen)
+    return e
+  }
+
+  /** Caches a directory unless the namespace changed while it was being looked up. */
+  private remember(e: Entry, gen: number): void {
+    if (gen !== this.generation) return
+    if (this.dirs.size >= 50_000) this.dirs.clear()
+    this.dirs.set(e.path, e)
   }
 
   async get(path: string, syscall = 'lstat'): Promise<Entry> {

@@ -2,7 +2,7 @@
  * The overlay: implements OverlayFs by delegating each operation to its module.
  */
 import { FsError } from '../errors.js'
-import { isLnk } from '../layers/constants.js'
+import { O_CREAT, isLnk } from '../layers/constants.js'
 import type { Layer, Stat, StatFs, TimeSpec } from '../layers/layer.js'
 import {
   chmodEntry, chownEntry, getxattrEntry, listxattrEntry, removexattrEntry, setxattrEntry,
@@ -59,6 +59,19 @@ class Overlay implements OverlayFs {
     return this.core.canon(path)
   }
 
+  /**
+   * Runs a namespace change, then drops cached lookups of the paths it touched. After, not
+   * before: a lookup racing with the change either ends before (and is dropped here) or
+   * sees the generation move and never caches.
+   */
+  private async mutate<T>(paths: string[], fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } finally {
+      for (const p of paths) this.core.lookup.invalidate(p)
+    }
+  }
+
   async getattr(path: string): Promise<Stat> {
     return this.core.statOf(await this.core.lookup.get(this.p(path), 'lstat'))
   }
@@ -88,36 +101,46 @@ class Overlay implements OverlayFs {
   }
 
   async mkdir(path: string, mode: number, cred?: Credentials): Promise<void> {
-    await createObject(this.core, this.p(path), dirObject(mode), 'mkdir', cred)
+    const p = this.p(path)
+    await this.mutate([p], () => createObject(this.core, p, dirObject(mode), 'mkdir', cred))
   }
 
   async mknod(path: string, mode: number, dev: number, cred?: Credentials): Promise<void> {
-    const f = await createObject(this.core, this.p(path), nodeObject(mode, dev), 'mknod', cred)
+    const p = this.p(path)
+    const f = await this.mutate([p], () => createObject(this.core, p, nodeObject(mode, dev), 'mknod', cred))
     await f?.close()
   }
 
   async symlink(target: string, path: string, cred?: Credentials): Promise<void> {
     if (typeof target !== 'string' || target === '' || target.includes('\0')) throw new FsError('ENOENT', 'symlink', path)
-    await createObject(this.core, this.p(path), symlinkObject(target), 'symlink', cred)
+    const p = this.p(path)
+    await this.mutate([p], () => createObject(this.core, p, symlinkObject(target), 'symlink', cred))
   }
 
   link(existing: string, newPath: string): Promise<void> {
-    return linkObject(this.core, this.p(existing), this.p(newPath))
+    const to = this.p(newPath)
+    return this.mutate([to], () => linkObject(this.core, this.p(existing), to))
   }
   unlink(path: string): Promise<void> {
-    return unlinkEntry(this.core, this.p(path))
+    const p = this.p(path)
+    return this.mutate([p], () => unlinkEntry(this.core, p))
   }
   rmdir(path: string): Promise<void> {
-    return rmdirEntry(this.core, this.p(path))
+    const p = this.p(path)
+    return this.mutate([p], () => rmdirEntry(this.core, p))
   }
   rename(from: string, to: string, flags?: number): Promise<void> {
-    return renameEntry(this.core, this.p(from), this.p(to), flags)
+    const a = this.p(from)
+    const b = this.p(to)
+    return this.mutate([a, b], () => renameEntry(this.core, a, b, flags))
   }
   chmod(path: string, mode: number): Promise<void> {
-    return chmodEntry(this.core, this.p(path), mode)
+    const p = this.p(path)
+    return this.mutate([p], () => chmodEntry(this.core, p, mode))
   }
   chown(path: string, uid: number, gid: number): Promise<void> {
-    return chownEntry(this.core, this.p(path), uid, gid)
+    const p = this.p(path)
+    return this.mutate([p], () => chownEntry(this.core, p, uid, gid))
   }
   utimens(path: string, atime: TimeSpec, mtime: TimeSpec): Promise<void> {
     return utimensEntry(this.core, this.p(path), atime, mtime)
@@ -144,7 +167,8 @@ class Overlay implements OverlayFs {
   }
 
   open(path: string, flags: number, mode?: number, cred?: Credentials): Promise<OverlayFile> {
-    return openFile(this.core, path, flags, mode, cred)
+    if (!(flags & O_CREAT)) return openFile(this.core, path, flags, mode, cred)
+    return this.mutate([this.p(path)], () => openFile(this.core, path, flags, mode, cred))
   }
 
   async close(): Promise<void> {

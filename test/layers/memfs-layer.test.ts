@@ -285,6 +285,21 @@ describe('memfs syscall corners', () => {
     await f.close()
   })
 
+  it('copies whole a source that cannot tell data from holes', async () => {
+    const src = memfsLayer({ f: 'all of it' })
+    const real = await src.open('f', O_RDONLY)
+    const blind = Object.assign(Object.create(real) as typeof real, {
+      seekData: async () => {
+        throw new FsError('EOPNOTSUPP', 'lseek')
+      },
+    })
+    const L = memfsLayer()
+    const dst = await L.open('copy', O_WRONLY | O_CREAT, 0o644)
+    await L.copyData(blind, dst)
+    await Promise.all([real.close(), dst.close()])
+    expect(await text(L, 'copy')).toBe('all of it')
+  })
+
   it('reports space used in statfs', async () => {
     const L = memfsLayer()
     const before = await L.statfs()

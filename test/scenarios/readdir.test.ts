@@ -74,13 +74,15 @@ scenarios([
   },
   {
     // The kernel reads a dir that is in one layer only straight from that layer, so a
-    // meaningless whiteout there shows up in readdir as a char device that lstat cannot
+    // whiteout there (pure upper, or one lower) shows up in readdir as a char device that lstat cannot
     // find. strata keeps markers out of every listing.
     name: 'a whiteout in a single-layer dir is not listed',
     engines: ['strata'],
     lower: [{ 'd/ghost': WH, 'd/real': 'r' }],
+    upper: { 'u/ghost': WH, 'u/real': 'r' },
     async run({ fs }) {
       expect(await names(fs, '/d')).toEqual(['real'])
+      expect(await names(fs, '/u')).toEqual(['real'])
     },
   },
   {

@@ -267,6 +267,9 @@ export class HostLayer implements Layer {
     // that very inode through /proc and answers EISDIR/EINVAL as for the path.
     const fd = this.res.open(p, O_PATH, 0, 'truncate')
     try {
+      // O_PATH|O_NOFOLLOW opens a final symlink itself; truncate(2) with O_NOFOLLOW semantics says ELOOP.
+      libc.statx(fd, '', AT_EMPTY_PATH, statBuf, p)
+      if ((statBuf.readUInt16LE(28) & S_IFMT) === S_IFLNK) throw new FsError('ELOOP', 'truncate', p)
       await libc.truncate(`/proc/self/fd/${fd}`, length, p)
     } finally {
       libc.close(fd)

@@ -68,7 +68,13 @@ const sys_copy_file_range = lib.func(
 const sys_geteuid = lib.func('uint32_t geteuid()')
 
 function fail(syscall: string, path?: string): never {
-  throw FsError.fromErrno(koffi.errno(), syscall, path)
+  throw errnoError(koffi.errno(), syscall, path)
+}
+
+const EOPNOTSUPP = koffi.os.errno.EOPNOTSUPP as number
+/** errno as FsError; 95 is named EOPNOTSUPP as Linux names it (ENOTSUP is glibc's alias). */
+function errnoError(errno: number, syscall: string, path?: string): FsError {
+  return errno === EOPNOTSUPP ? new FsError('EOPNOTSUPP', syscall, path) : FsError.fromErrno(errno, syscall, path)
 }
 
 /** Runs a koffi function on the threadpool; errno is read in the callback, where koffi restores it. */
@@ -77,7 +83,7 @@ function callAsync(fn: { async: (...args: any[]) => any }, syscall: string, path
     fn.async(...args, (err: unknown, res: number | bigint) => {
       if (err) return reject(new FsError('EIO', syscall, path, `internal error: ${String(err)}`))
       const n = Number(res)
-      if (n < 0) return reject(FsError.fromErrno(koffi.errno(), syscall, path))
+      if (n < 0) return reject(errnoError(koffi.errno(), syscall, path))
       resolve(n)
     })
   })

@@ -10,7 +10,7 @@
  * directory of the layer, pointing a path at the wrong (possibly outside) directory.
  */
 import { FsError } from '../../errors.js'
-import { O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH } from '../constants.js'
+import { O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_TMPFILE } from '../constants.js'
 import { normalize, splitParent } from '../path.js'
 import { AT_FDCWD, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, close, openat2, openat2Async } from './libc.js'
 
@@ -76,7 +76,8 @@ export class Resolver {
    * would say ELOOP for both, so an ELOOP is retried on the parent with O_NOFOLLOW.
    */
   open(p: string, flags: number, mode: number, syscall = 'open'): number {
-    const f = flags | O_NOFOLLOW | O_CLOEXEC
+    const f = openFlags(flags)
+    mode = takesMode(flags) ? mode : 0
     try {
       return openat2(this.rootFd, p === '' ? '.' : p, f, mode, RESOLVE)
     } catch (e) {
@@ -93,7 +94,8 @@ export class Resolver {
 
   /** open() on the threadpool, for opens that may block (FIFOs) or free blocks (O_TRUNC). */
   async openAsync(p: string, flags: number, mode: number, syscall = 'open'): Promise<number> {
-    const f = flags | O_NOFOLLOW | O_CLOEXEC
+    const f = openFlags(flags)
+    mode = takesMode(flags) ? mode : 0
     try {
       return await openat2Async(this.rootFd, p === '' ? '.' : p, f, mode, RESOLVE)
     } catch (e) {
@@ -121,6 +123,19 @@ export class Resolver {
  */
 export function procPath(dirfd: number, name: string): string {
   return `/proc/self/fd/${dirfd}/${name}`
+}
+
+/**
+ * openat2 refuses what open(2) ignores (EINVAL): bits outside the open flags (callers may
+ * pass the kernel's internal FMODE bits along), and a mode without O_CREAT.
+ */
+const VALID_OPEN_FLAGS = 0o37777703
+function openFlags(flags: number): number {
+  return (flags & VALID_OPEN_FLAGS) | O_NOFOLLOW | O_CLOEXEC
+}
+
+function takesMode(flags: number): boolean {
+  return (flags & O_CREAT) !== 0 || (flags & O_TMPFILE) === O_TMPFILE
 }
 
 function isEloop(e: unknown): boolean {
