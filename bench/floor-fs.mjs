@@ -18,11 +18,16 @@ if (!src || !mnt) {
   process.exit(2)
 }
 const root = path.resolve(src)
-// Same options strata mounts with (DESIGN.md): real inode numbers, 128 KiB writes.
-const wanted = ['use_ino', 'big_writes', 'max_write=131072', ...extra.split(',').filter(Boolean)]
+// The options strata mounts with (src/fuse/index.ts), less its fsname/subtype labels, so that
+// the kernel sends both the same requests.
+const wanted = [
+  'use_ino', 'big_writes', 'max_write=131072', 'hard_remove', 'default_permissions',
+  'attr_timeout=1', 'entry_timeout=1', ...extra.split(',').filter(Boolean),
+]
 
-// fuse-native has no pass-through for these options in its public opts; appending them to the
-// -o string it builds is the documented way (DESIGN.md), and is a no-op once they are there.
+// The repository's patched fuse-native takes raw -o options as `options`; the stock one ignores
+// that and has no way to pass them, so they are appended to the string it builds, as DESIGN.md
+// describes. Once the binding has put them there, this adds nothing.
 class FloorFuse extends Fuse {
   _fuseOptions () {
     const base = super._fuseOptions()
@@ -37,10 +42,21 @@ const real = (p) => path.join(root, p)
 const errno = (err) => (err && typeof err.errno === 'number' ? err.errno : err ? Fuse.EIO : 0)
 const done = (cb) => (err) => cb(errno(err))
 
+// fuse-native's handler signatures are being patched in this repository (flags for read/write/
+// create, credentials, nanosecond times); every handler takes its callback from the end of the
+// argument list so that it works with the stock and the patched binding alike.
+const last = (args) => args[args.length - 1]
+const withFd = (cb) => (err, fd) => (err ? cb(errno(err)) : cb(0, fd))
+const withValue = (cb) => (err, v) => (err ? cb(errno(err)) : cb(0, v))
+
+// A utimens time: milliseconds (stock), BigInt nanoseconds, 'now' or 'omit' (patched).
+const toSeconds = (t, current) =>
+  t === 'omit' ? current : t === 'now' ? Date.now() / 1000 : typeof t === 'bigint' ? Number(t) / 1e9 : t / 1000
+
 const ops = {
-  getattr: (p, cb) => fs.lstat(real(p), (err, st) => (err ? cb(errno(err)) : cb(0, st))),
-  fgetattr: (p, fd, cb) => fs.fstat(fd, (err, st) => (err ? cb(errno(err)) : cb(0, st))),
-  access: (p, mode, cb) => fs.access(real(p), mode, done(cb)),
+  getattr: (p, cb) => fs.lstat(real(p), withValue(cb)),
+  fgetattr: (p, fd, cb) => fs.fstat(fd, withValue(cb)),
+  access: (p, mode, ...rest) => fs.access(real(p), mode, done(last(rest))),
   statfs: (p, cb) =>
     fs.statfs(real(p), (err, s) =>
       err
@@ -50,31 +66,45 @@ const ops = {
             files: s.files, ffree: s.ffree, favail: s.ffree, fsid: 0, flag: 0, namemax: 255,
           }),
     ),
-  readdir: (p, cb) => fs.readdir(real(p), (err, names) => (err ? cb(errno(err)) : cb(0, names))),
-  readlink: (p, cb) => fs.readlink(real(p), (err, t) => (err ? cb(errno(err)) : cb(0, t))),
-  open: (p, flags, cb) => fs.open(real(p), flags, (err, fd) => (err ? cb(errno(err)) : cb(0, fd))),
-  // fuse-native hands create() no open flags; read-write covers every caller.
-  create: (p, mode, cb) =>
-    fs.open(real(p), fs.constants.O_CREAT | fs.constants.O_RDWR, mode, (err, fd) => (err ? cb(errno(err)) : cb(0, fd))),
-  read: (p, fd, buf, len, pos, cb) => fs.read(fd, buf, 0, len, pos, (err, n) => (err ? cb(errno(err)) : cb(n))),
-  write: (p, fd, buf, len, pos, cb) => fs.write(fd, buf, 0, len, pos, (err, n) => (err ? cb(errno(err)) : cb(n))),
-  flush: (p, fd, cb) => cb(0),
-  fsync: (p, datasync, fd, cb) => (datasync ? fs.fdatasync : fs.fsync)(fd, done(cb)),
-  release: (p, fd, cb) => fs.close(fd, done(cb)),
+  readdir: (p, ...rest) => fs.readdir(real(p), withValue(last(rest))),
+  readlink: (p, cb) => fs.readlink(real(p), withValue(cb)),
+  open: (p, flags, cb) => fs.open(real(p), flags, withFd(cb)),
+  create: (p, mode, ...rest) => {
+    // the stock binding hands create() no open flags: read-write covers every caller
+    const flags = typeof rest[0] === 'number' && rest.length > 1 ? rest[0] : fs.constants.O_RDWR
+    fs.open(real(p), flags | fs.constants.O_CREAT, mode, withFd(last(rest)))
+  },
+  read: (p, fd, buf, len, pos, ...rest) => {
+    const cb = last(rest)
+    fs.read(fd, buf, 0, len, pos, (err, n) => (err ? cb(errno(err)) : cb(n)))
+  },
+  write: (p, fd, buf, len, pos, ...rest) => {
+    const cb = last(rest)
+    fs.write(fd, buf, 0, len, pos, (err, n) => (err ? cb(errno(err)) : cb(n)))
+  },
+  flush: (p, fd, ...rest) => last(rest)(0),
+  fsync: (p, datasync, fd, ...rest) => (datasync ? fs.fdatasync : fs.fsync)(fd, done(last(rest))),
+  release: (p, fd, ...rest) => fs.close(fd, done(last(rest))),
   truncate: (p, size, cb) => fs.truncate(real(p), size, done(cb)),
   ftruncate: (p, fd, size, cb) => fs.ftruncate(fd, size, done(cb)),
   chmod: (p, mode, cb) => fs.chmod(real(p), mode, done(cb)),
   chown: (p, uid, gid, cb) => fs.lchown(real(p), uid, gid, done(cb)),
-  utimens: (p, atime, mtime, cb) => fs.lutimes(real(p), atime / 1000, mtime / 1000, done(cb)),
-  unlink: (p, cb) => fs.unlink(real(p), done(cb)),
-  rmdir: (p, cb) => fs.rmdir(real(p), done(cb)),
-  mkdir: (p, mode, cb) => fs.mkdir(real(p), { mode }, done(cb)),
-  rename: (a, b, cb) => fs.rename(real(a), real(b), done(cb)),
-  link: (a, b, cb) => fs.link(real(a), real(b), done(cb)),
-  symlink: (target, p, cb) => fs.symlink(target, real(p), done(cb)),
+  utimens: (p, atime, mtime, cb) =>
+    fs.lstat(real(p), (err, st) => {
+      if (err) return cb(errno(err))
+      const a = toSeconds(atime, st.atimeMs / 1000)
+      const m = toSeconds(mtime, st.mtimeMs / 1000)
+      fs.lutimes(real(p), a, m, done(cb))
+    }),
+  unlink: (p, ...rest) => fs.unlink(real(p), done(last(rest))),
+  rmdir: (p, ...rest) => fs.rmdir(real(p), done(last(rest))),
+  mkdir: (p, mode, ...rest) => fs.mkdir(real(p), { mode }, done(last(rest))),
+  rename: (a, b, ...rest) => fs.rename(real(a), real(b), done(last(rest))),
+  link: (a, b, ...rest) => fs.link(real(a), real(b), done(last(rest))),
+  symlink: (target, p, ...rest) => fs.symlink(target, real(p), done(last(rest))),
 }
 
-const fuse = new FloorFuse(mnt, ops, { timeout: false })
+const fuse = new FloorFuse(mnt, ops, { timeout: false, options: wanted })
 fuse.mount((err) => {
   if (err) {
     console.error(`floor-fs: mount failed: ${err.message}`)

@@ -63,8 +63,11 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
 export async function runOk(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const r = await run(cmd, args, opts)
   if (r.code !== 0) {
-    const why = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' | ')
-    throw new Error(`${cmd} ${args.join(' ')} failed (${r.signal ?? `exit ${r.code}`}): ${why}`)
+    const lines = (r.stderr.trim() || r.stdout.trim()).split('\n').map((l) => l.trim()).filter(Boolean)
+    // a Node stack trace buries its one useful line in the middle
+    const why = lines.find((l) => /^\w*Error\b/.test(l)) ?? lines.slice(-3).join(' | ')
+    const shown = [cmd.split('/').pop(), ...args.slice(0, 4), ...(args.length > 4 ? ['...'] : [])].join(' ')
+    throw new Error(`${shown} failed (${r.signal ?? `exit ${r.code}`}): ${why}`)
   }
   return r
 }

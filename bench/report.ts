@@ -41,7 +41,7 @@ export function costRatio(strata: number | undefined, peer: number | undefined, 
 }
 
 export async function machineInfo(workDir: string, xfsDevice?: string): Promise<Record<string, unknown>> {
-  const df = (await run('df', ['-T', '--output=source,fstype', workDir])).stdout.trim().split('\n').pop() ?? ''
+  const df = (await run('df', ['--output=source,fstype', workDir])).stdout.trim().split('\n').pop() ?? ''
   return {
     nproc: os.cpus().length,
     cpu: os.cpus()[0]?.model ?? '',

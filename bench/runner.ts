@@ -23,6 +23,7 @@ export interface RunOutput {
   options: Record<string, string[]>
 }
 
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 const rotate = <T>(xs: T[], k: number): T[] => xs.map((_, i) => xs[(i + k) % xs.length] as T)
 
 export async function runAll(cfg: Config, targets: Target[], workloads: Workload[], fx: Fixtures): Promise<RunOutput> {
@@ -51,8 +52,12 @@ export async function runAll(cfg: Config, targets: Target[], workloads: Workload
     }
     const open = async (t: Target, req: OpenRequest): Promise<Session> => {
       const s = await t.open(req)
+      // one line per way of mounting, not per session: name the paths instead of spelling them
+      const shown = s.options
+        .split(req.lower).join('LOWER')
+        .replace(new RegExp(`${escapeRe(req.base)}/[^/ ,]+/`, 'g'), '')
       const seen = (options[t.name] ??= [])
-      if (!seen.includes(s.options)) seen.push(s.options)
+      if (!seen.includes(shown)) seen.push(shown)
       return s
     }
     const measure = async (t: Target, s: Session, rep: number) => {

@@ -2,9 +2,11 @@ import { constants } from 'node:os'
 
 const errnoByName = constants.errno as Record<string, number>
 const nameByErrno = new Map<number, string>()
+// Linux gives EAGAIN/EWOULDBLOCK and EOPNOTSUPP/ENOTSUP one number each; one name per
+// number keeps code comparisons true everywhere.
+const aliases: Record<string, string> = { ENOTSUP: 'EOPNOTSUPP', EWOULDBLOCK: 'EAGAIN' }
 for (const [name, num] of Object.entries(errnoByName)) {
-  // EWOULDBLOCK/EAGAIN and EOPNOTSUPP/ENOTSUP share numbers; keep the first (canonical) name.
-  if (!nameByErrno.has(num)) nameByErrno.set(num, name)
+  if (aliases[name] === undefined) nameByErrno.set(num, name)
 }
 
 /** errno number for a POSIX name ('ENOENT' -> 2). */
@@ -31,7 +33,8 @@ export class FsError extends Error {
   path?: string
   dest?: string
 
-  constructor(code: string, syscall?: string, path?: string, detail?: string) {
+  constructor(code0: string, syscall?: string, path?: string, detail?: string) {
+    const code = aliases[code0] ?? code0
     const errno = errnoOf(code)
     super(`${code}: ${detail ?? describe(code)}${syscall ? `, ${syscall}` : ''}${path !== undefined ? ` '${path}'` : ''}`)
     this.name = 'FsError'

@@ -3,7 +3,7 @@
  * adapter, then serves until SIGTERM/SIGINT (unmount, exit 0) or until the mount is taken
  * away from outside (umount, fusermount -u: exit 0). It never touches its own mount.
  */
-import { promises as fsp, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs'
+import { promises as fsp, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs'
 import type { OverlayFs } from '../overlay/types.js'
 import { loadEngine, type FuseMount } from './engine.js'
 import { CliError, exitCodeOf, oneLine } from './errors.js'
@@ -131,15 +131,14 @@ export async function runDaemon(cfg: MountConfig, report: Reporter, logFile?: st
     const before = fuseFds()
     const prior = await mountAt(mnt)
     handle = await engine.mountOverlay(fs, mnt, {
-      allowOther: cfg.allowOther,
-      defaultPermissions: cfg.defaultPermissions,
+      // Unset means the adapter's default (it turns default_permissions on, as fuse-overlayfs does).
+      ...(cfg.allowOther ? { allowOther: true } : {}),
+      ...(cfg.defaultPermissions ? { defaultPermissions: true } : {}),
       fsname: cfg.fsname,
       attrTimeout: cfg.attrTimeout,
       entryTimeout: cfg.entryTimeout,
       debug: cfg.debug,
       readonly: cfg.readonly,
-      // fstype fuse.strata in /proc/mounts, as `mount -t fuse.strata` and fstab expect.
-      extraOptions: ['subtype=strata'],
     })
     const entry = await mountAt(mnt)
     if (!entry || !isFuse(entry) || entry.id === prior?.id) throw new CliError(`the FUSE mount at ${mnt} did not appear`)
@@ -186,6 +185,7 @@ export async function runDaemon(cfg: MountConfig, report: Reporter, logFile?: st
       await ownFs.close().catch((e) => log(`close: ${oneLine(e)}`))
       removeRecord(mnt, process.pid)
       log('stopped')
+      if (logFile && !cfg.debug) rmSync(logFile, { force: true })
       process.exit(0)
     })()
   }

@@ -5,9 +5,12 @@
  */
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
-import { lgetxattr, llistxattr } from '../layers/host/libc.js'
+
+type Libc = typeof import('../layers/host/libc.js')
+let libc: Libc | undefined
 
 function xattrsOf(path: string): Array<[string, Buffer]> {
+  const { llistxattr, lgetxattr } = libc!
   try {
     return llistxattr(path).sort().map((name): [string, Buffer] => [name, lgetxattr(path, name)])
   } catch {
@@ -48,6 +51,8 @@ async function describe(path: string, rel: string, name: string): Promise<{ labe
 
 /** Lines listing every entry under root, depth first, sorted by name. */
 export async function listLayer(root: string): Promise<string[]> {
+  // Loaded here, not at startup: every other command runs without the koffi bindings.
+  libc ??= await import('../layers/host/libc.js')
   const rows: Array<{ label: string; what: string[] }> = []
   const walk = async (dir: string, rel: string): Promise<void> => {
     for (const name of (await fsp.readdir(dir)).sort()) {

@@ -1,53 +1,26 @@
 /**
- * The three things the CLI wires together, loaded when a mount is actually made (so that
- * --help, usage errors and `strata umount` never load FUSE bindings): the overlay core,
- * the in-memory upper layer and the FUSE adapter.
+ * The three things the CLI wires together, loaded only when a mount is made (so --help,
+ * usage errors and `strata umount` never load the FUSE bindings): the overlay core with its
+ * layer checks, the in-memory upper layer, and the FUSE adapter.
  */
+import type { FuseMount, FuseMountOptions } from '../fuse/index.js'
 import type { Layer } from '../layers/layer.js'
 import type { OverlayFs } from '../overlay/types.js'
+import type { OverlayOptions } from '../setup.js'
 
-export interface CreateOverlayOptions {
-  lower: Array<string | Layer>
-  upper?: string | Layer
-  work?: string
-  redirectDir?: boolean
-  readonly?: boolean
-}
-
-export interface FuseMountOptions {
-  allowOther?: boolean
-  defaultPermissions?: boolean
-  fsname?: string
-  attrTimeout?: number
-  entryTimeout?: number
-  debug?: boolean
-  readonly?: boolean
-  extraOptions?: string[]
-}
-
-export interface FuseMount {
-  mountpoint: string
-  unmount(): Promise<void>
-}
+export type { FuseMount, FuseMountOptions, OverlayOptions }
 
 export interface Engine {
-  createOverlayFs(opts: CreateOverlayOptions): Promise<OverlayFs>
+  createOverlayFs(opts: OverlayOptions): Promise<OverlayFs>
   memfsLayer(): Layer
   mountOverlay(fs: OverlayFs, mountpoint: string, opts: FuseMountOptions): Promise<FuseMount>
 }
 
-// TEMP until src/overlay/index.ts and src/fuse/index.ts land: untyped specifiers.
-const later = (p: string): string => p
-
 export async function loadEngine(): Promise<Engine> {
-  const [overlay, memfs, fuse] = await Promise.all([
-    import(later('../overlay/index.js')) as Promise<Pick<Engine, 'createOverlayFs'>>,
-    import('../layers/memfs/index.js'),
-    import(later('../fuse/index.js')) as Promise<Pick<Engine, 'mountOverlay'>>,
-  ])
+  const [api, fuse] = await Promise.all([import('../index.js'), import('../fuse/index.js')])
   return {
-    createOverlayFs: overlay.createOverlayFs,
-    memfsLayer: () => memfs.memfsLayer(),
+    createOverlayFs: api.createOverlayFs,
+    memfsLayer: () => api.memfsLayer(),
     mountOverlay: fuse.mountOverlay,
   }
 }

@@ -33,7 +33,12 @@ export function exitCodeOf(err: unknown): number {
 /** One line saying why, without a stack: what a user reads, what a test greps. */
 export function oneLine(err: unknown): string {
   let msg: string
-  if (err instanceof UsageError || err instanceof CliError || err instanceof FsError) msg = err.message
+  if (err instanceof FsError) {
+    // "ENOTDIR: lowerdir /x is not a directory, mount '/x'": the tail repeats what was said.
+    msg = err.message
+    const tail = `, ${err.syscall} '${err.path}'`
+    if (err.path && msg.endsWith(tail) && msg.slice(0, -tail.length).includes(err.path)) msg = msg.slice(0, -tail.length)
+  } else if (err instanceof UsageError || err instanceof CliError) msg = err.message
   else if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code
     msg = code && !err.message.startsWith(code) ? `${code}: ${err.message}` : err.message

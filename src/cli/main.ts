@@ -8,29 +8,9 @@ import yargs from 'yargs'
 import { daemonMain } from './daemon.js'
 import { demo } from './demo.js'
 import { exitCodeOf, printError, UsageError } from './errors.js'
-import { buildMountConfig, type MountArgs } from './options.js'
+import { buildMountConfig, normalizeArgv, type MountArgs } from './options.js'
 import { mount } from './spawn.js'
 import { umount } from './umount.js'
-
-const COMMANDS = new Set(['mount', 'umount', 'demo'])
-
-/**
- * Brings the other accepted shapes to `strata mount ...`:
- * - `strata SOURCE MOUNTPOINT -o OPTS`, how mount.fuse3 runs a `fuse.strata` filesystem
- *   (from `mount -t fuse.strata` or an fstab line);
- * - `strata -o OPTS MOUNTPOINT`, fuse-overlayfs's own shape;
- * - `-oOPTS` glued, as mount helpers accept it.
- */
-export function normalizeArgv(argv: readonly string[]): string[] {
-  const out = argv.flatMap((a) => (/^-o./.test(a) ? ['-o', a.slice(2)] : [a]))
-  const first = out[0]
-  if (first === undefined || COMMANDS.has(first)) return out
-  if (first === '-o') return ['mount', ...out]
-  if (!first.startsWith('-') && out[1] !== undefined && !out[1].startsWith('-')) {
-    return ['mount', '--source', first, ...out.slice(1)]
-  }
-  return out
-}
 
 function version(): string {
   try {
@@ -49,7 +29,7 @@ export function buildParser(argv: string[], setAction: (a: Action) => void) {
   return yargs(argv)
     .scriptName('strata')
     .usage('$0 <command> [options]\n\nAn overlay (union) filesystem: read-only lower layers and one writable upper layer, merged and mounted through FUSE.')
-    .parserConfiguration({ 'parse-positional-numbers': false, 'dot-notation': false })
+    .parserConfiguration({ 'parse-positional-numbers': false, 'dot-notation': false, 'boolean-negation': false, 'camel-case-expansion': false })
     .command(
       'mount [mountpoint]',
       'mount an overlay at MOUNTPOINT; returns once it is serving, the daemon stays in the background',

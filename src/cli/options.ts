@@ -209,6 +209,7 @@ export function seconds(name: string, v: string | number): number {
 
 /** Merges `-o` options, flags and defaults; every inconsistency is a UsageError. */
 export function buildMountConfig(args: MountArgs, cwd: string = process.cwd()): MountConfig {
+  if (!args.mountpoint) throw new UsageError('no mountpoint given')
   const o = parseOptionStrings(args.o ?? [])
   const flagLower = args.lower ?? []
   if (o.lower && flagLower.length) throw new UsageError('give the lower layers either with -o lowerdir= or with --lower, not both')
@@ -227,7 +228,6 @@ export function buildMountConfig(args: MountArgs, cwd: string = process.cwd()): 
   if (upperMem && work !== undefined) throw new UsageError('--upper-mem keeps its work area in memory: drop the work dir')
   if (work !== undefined && upper === undefined) throw new UsageError('a work dir was given without an upper dir')
   if (upper !== undefined && work === undefined) throw new UsageError('an upper dir needs a work dir on the same filesystem (-o workdir= or --work)')
-  if (!args.mountpoint) throw new UsageError('no mountpoint given')
 
   const abs = (p: string): string => (isAbsolute(p) ? resolve(p) : resolve(cwd, p))
   const cfg: MountConfig = {
@@ -250,4 +250,24 @@ export function buildMountConfig(args: MountArgs, cwd: string = process.cwd()): 
   if (entry !== undefined) cfg.entryTimeout = seconds('entry_timeout', entry)
   if (/[,\n]/.test(cfg.fsname)) throw new UsageError(`fsname=${cfg.fsname}: commas and newlines cannot appear in a mount source`)
   return cfg
+}
+
+const COMMANDS = new Set(['mount', 'umount', 'demo'])
+
+/**
+ * Brings the other accepted shapes of the command line to `strata mount ...`:
+ * - `strata SOURCE MOUNTPOINT -o OPTS`, how mount.fuse3 runs a `fuse.strata` filesystem
+ *   (for `mount -t fuse.strata` and fstab lines);
+ * - `strata -o OPTS MOUNTPOINT`, fuse-overlayfs's own shape;
+ * - `-oOPTS` glued, as mount helpers accept it.
+ */
+export function normalizeArgv(argv: readonly string[]): string[] {
+  const out = argv.flatMap((a) => (/^-o./.test(a) ? ['-o', a.slice(2)] : [a]))
+  const first = out[0]
+  if (first === undefined || COMMANDS.has(first)) return out
+  if (first === '-o') return ['mount', ...out]
+  if (!first.startsWith('-') && out[1] !== undefined && !out[1].startsWith('-')) {
+    return ['mount', '--source', first, ...out.slice(1)]
+  }
+  return out
 }

@@ -36,7 +36,8 @@ export function ensureRunDir(): string {
 }
 
 export const recordPath = (mountpoint: string): string => join(runDir(), `${key(mountpoint)}.json`)
-export const logPath = (mountpoint: string): string => join(runDir(), `${key(mountpoint)}.log`)
+/** One log per start, so a failed second mount never clobbers a running daemon's log. */
+export const logPath = (mountpoint: string): string => join(runDir(), `${key(mountpoint)}.${process.pid}.log`)
 
 export function processStart(pid: number): string | undefined {
   try {

@@ -4,7 +4,7 @@
  * leaving the daemon serving.
  */
 import { spawn } from 'node:child_process'
-import { closeSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { runDaemon } from './daemon.js'
 import { CliError, EXIT_USAGE, oneLine, printError, UsageError } from './errors.js'
@@ -51,9 +51,11 @@ export async function startDaemon(cfg: MountConfig): Promise<Started> {
   closeSync(out)
 
   let mountpoint: string | undefined
+  let reported = false
   try {
     mountpoint = await new Promise<string>((resolve, reject) => {
       child.on('message', (m: DaemonMessage) => {
+        reported = m.type === 'error'
         if (m.type === 'ready') resolve(m.mountpoint)
         else reject(m.exitCode === EXIT_USAGE ? new UsageError(m.message) : new CliError(m.message))
       })
@@ -72,6 +74,8 @@ export async function startDaemon(cfg: MountConfig): Promise<Started> {
     if (now && isFuse(now) && now.id !== prior?.id) await detach(mnt, true).catch(() => undefined)
     // Only a daemon that claimed success and then did not serve is still ours to stop.
     if (mountpoint !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    // A failure the daemon explained is in the message; keep the log only of one that died.
+    if (reported) rmSync(log, { force: true })
     throw err
   }
   child.disconnect()

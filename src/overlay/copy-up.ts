@@ -51,6 +51,9 @@ export class CopyUp {
     if (work === undefined) throw new FsError('EROFS', 'copyup', '/' + e.path, 'the upper layer has no work dir')
     const ino = this.core.stack.inoOf(src.li, src.st)
     const tmp = tempName()
+    // Publishing the copy changes the parent's times; a copy-up is not a visible change,
+    // so they are put back afterwards (best effort, as ovl_copy_up_one does).
+    const parentSt = await upper.lstat(dir).catch(() => null)
     try {
       await this.build(srcLayer, src.path, src.st, work, tmp, opts)
       await copyMetadata(srcLayer, src.path, src.st, work, tmp, originXattr(upper), ino)
@@ -59,6 +62,7 @@ export class CopyUp {
       await removeTree(work, tmp).catch(() => undefined)
       throw err instanceof FsError ? err.relabel('copyup', '/' + e.path) : err
     }
+    if (parentSt !== null) await upper.utimens(dir, parentSt.atimeNs, parentSt.mtimeNs).catch(() => undefined)
     this.core.lookup.invalidate(e.path)
     const copied = await this.core.upperEntry(e.path, isDir(src.st.mode) ? now.parts : [])
     this.core.handles.copiedUp(e.path)

@@ -124,9 +124,10 @@ export async function setNewAttrs(layer: Layer, path: string, mode: number, owne
 export async function linkObject(core: Core, existing: string, path: string): Promise<void> {
   const upper = core.upper('link', path)
   const src = await core.lookup.get(existing, 'link')
-  if (isDir(top(src).st.mode)) throw new FsError('EPERM', 'link', '/' + existing)
+  // linkat(2) checks the new name before the source's type: EEXIST wins over EPERM.
   const [parent0, name] = await core.parentOf(path, 'link')
   if ((await core.lookup.child(parent0, name)) !== null) throw new FsError('EEXIST', 'link', '/' + path)
+  if (isDir(top(src).st.mode)) throw new FsError('EPERM', 'link', '/' + existing)
   const up = await core.copyUp.copyUp(src)
   const parent = await core.upperParent(parent0)
   const whiteout = await upperWhiteout(core, parent, path, name)

@@ -31,7 +31,7 @@ const sharedWhiteout = (rel: string, e: { type: string; rdev: number }): boolean
   /^work\/#[0-9a-f]+$/.test(rel) && e.type === 'char' && e.rdev === 0
 
 function kernelDriver(name: string, format: Format, formatVariant: boolean): Driver {
-  const features: ReadonlySet<Feature> = new Set<Feature>(['devices', 'fifos', 'xattrs', 'trusted', 'owners', 'hostStatfs'])
+  const features: ReadonlySet<Feature> = new Set<Feature>(['devices', 'fifos', 'xattrs', 'trusted', 'owners'])
   return {
     name, engine: 'kernel', lowerFormat: format, upperFormat: format, formatVariant, features,
     async setup({ lower, upper }: { lower: Tree[]; upper: Tree | null }): Promise<ScenarioEnv> {
@@ -74,4 +74,4 @@ function kernelDriver(name: string, format: Format, formatVariant: boolean): Dri
   }
 }
 
-export const kernelDrivers: Driver[] = [kernelDriver('kernel', 'kernel', false), kernelDriver('kernel-userxattr', 'userxattr', true)]
+export const kernelDrivers: Driver[] = [kernelDriver('kernel', 'kernel', false), kernelDriver('kernel-userxattr', 'userxattr', false)]

@@ -9,6 +9,7 @@
  */
 import { join } from 'node:path'
 import { createOverlay, hostLayer, memfsLayer, type Layer } from '../../src/index.js'
+import { HostLayer } from '../../src/layers/host/index.js'
 import { hostLeftovers, hostRawLayer, makeHostLayers } from '../support/scenario-host.js'
 import { layerBuilder, layerRaw, layerWalkFs } from '../support/scenario-layer.js'
 import { materialize, type Format, type Tree } from '../support/scenario-spec.js'
@@ -69,28 +70,27 @@ const memfsDriver: Driver = {
   },
 }
 
-/** A host upper as a non-root user would have it: no device nodes, no trusted.* xattrs. */
-function asNonRoot(layer: Layer): Layer {
-  const caps = { ...layer.caps, deviceNodes: false, trustedXattrs: false, whiteoutFormat: 'oci' as const }
-  return new Proxy(layer, {
-    get(target, key) {
-      if (key === 'caps') return caps
-      const v = Reflect.get(target, key, target) as unknown
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
-    },
-  })
+/**
+ * A host upper (and its work dir) with the capabilities a non-root user has: no device
+ * nodes, no trusted.* xattrs, hence OCI markers. The rest is probed as usual.
+ */
+async function nonRootUpper(upper: string, work: string): Promise<Layer> {
+  const probe = hostLayer(upper, { work })
+  const caps = { ...probe.caps, deviceNodes: false, trustedXattrs: false, whiteoutFormat: 'oci' as const }
+  await probe.close?.()
+  return new HostLayer(upper, { work }, caps)
 }
 
 function hostDriver(name: string, lowerFormat: Format, upperFormat: Format, formatVariant: boolean): Driver {
   return {
     name, engine: 'strata', lowerFormat, upperFormat, formatVariant,
-    features: new Set<Feature>(['devices', 'fifos', 'xattrs', 'trusted', 'owners', 'hostStatfs']),
+    features: new Set<Feature>(['devices', 'fifos', 'xattrs', 'trusted', 'owners']),
     async setup({ lower, upper }: { lower: Tree[]; upper: Tree | null }) {
       const d = await makeHostLayers(lower, upper, lowerFormat, upperFormat)
       const open = async (): Promise<Opts> => {
         if (!d.upper || !d.work) return { lower: d.lower }
         if (upperFormat === 'kernel') return { lower: d.lower, upper: d.upper, work: d.work }
-        return { lower: d.lower, upper: asNonRoot(hostLayer(d.upper, { work: join(d.work, 'work') })) }
+        return { lower: d.lower, upper: await nonRootUpper(d.upper, join(d.work, 'work')) }
       }
       if (d.work && upperFormat !== 'kernel') {
         const { mkdir } = await import('node:fs/promises')

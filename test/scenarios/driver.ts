@@ -112,9 +112,8 @@ export interface ScenarioEnv {
  * - xattrs: user.* xattrs on files, dirs
  * - trusted: trusted.* xattrs (root on a host fs)
  * - owners: arbitrary uid/gid (chown)
- * - hostStatfs: layers live on the host fs, so statfs numbers can be compared with it
  */
-export type Feature = 'devices' | 'fifos' | 'xattrs' | 'trusted' | 'owners' | 'hostStatfs'
+export type Feature = 'devices' | 'fifos' | 'xattrs' | 'trusted' | 'owners'
 
 export interface Driver {
   name: string

@@ -6,7 +6,7 @@
  * leftovers in the work area.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { compareTrees, decode, FORMAT_MARKERS, hasMarkers, type Tree } from '../support/scenario-spec.js'
+import { compareTrees, decode, FORMAT_MARKERS, hasMarkers, type Format, type Tree } from '../support/scenario-spec.js'
 import { snapshotTree, summarize, type WalkFs } from '../support/tree.js'
 import { drivers, type Driver, type Feature, type ScenarioEnv, type ScenarioFs } from './driver.js'
 
@@ -19,6 +19,8 @@ export interface Case {
   needs?: Feature[]
   /** Only for these engines; the case says why in a comment. */
   engines?: Driver['engine'][]
+  /** Only for drivers whose upper layer gets markers in these formats. */
+  upperFormats?: Format[]
   /** The operation and its direct results (return values, errno). */
   run?(env: ScenarioEnv, driver: Driver): Promise<void>
   /** The whole merged view afterwards. */
@@ -29,6 +31,7 @@ export interface Case {
 
 export function applies(c: Case, d: Driver): boolean {
   if (c.engines && !c.engines.includes(d.engine)) return false
+  if (c.upperFormats && !c.upperFormats.includes(d.upperFormat)) return false
   if (c.needs && !c.needs.every((f) => d.features.has(f))) return false
   if (d.formatVariant && !c.lower.some(hasMarkers) && !hasMarkers(c.upper)) return false
   return true

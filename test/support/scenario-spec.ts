@@ -138,7 +138,8 @@ export const FORMAT_MARKERS: Record<Format, MarkerKind[]> = {
 export type Decoded = Map<string, TreeEntry & { whiteout?: boolean; opaque?: boolean }>
 
 /** A raw layer snapshot (with xattrs) read as overlay content: markers become whiteouts and
- * opaque flags, overlay-private xattrs (origin, impure, ...) are dropped. */
+ * opaque flags, engine-private xattrs (the kernel's trusted.overlay.origin/impure, strata's
+ * *.strata.origin) are dropped. */
 export function decode(raw: Snapshot): { tree: Decoded; markers: Map<string, MarkerKind> } {
   const tree: Decoded = new Map()
   const markers = new Map<string, MarkerKind>()
@@ -161,7 +162,7 @@ export function decode(raw: Snapshot): { tree: Decoded; markers: Map<string, Mar
           isOpaque = true
           markers.set(path, k.startsWith('trusted') ? 'trusted-opaque' : 'user-opaque')
         }
-      } else if (!k.startsWith('trusted.overlay.') && !k.startsWith('user.overlay.')) x[k] = v
+      } else if (!/^(trusted|user)\.(overlay|strata)\./.test(k)) x[k] = v
     }
     if (e.type === 'char' && e.rdev === 0) {
       markers.set(path, 'char-whiteout')

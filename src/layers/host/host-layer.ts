@@ -7,15 +7,15 @@
 import fs from 'node:fs'
 import { FsError, toFsError } from '../../errors.js'
 import {
-  O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NONBLOCK, O_PATH, O_RDONLY, O_TRUNC,
-  RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID,
-  SETFL_MASK,
+  O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_PATH, O_RDONLY, O_TRUNC, RENAME_EXCHANGE, RENAME_NOREPLACE,
+  S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID,
 } from '../constants.js'
 import type { DirEntry, Layer, LayerCapabilities, RealFile, Stat, StatFs, TimeSpec } from '../layer.js'
 import { normalize, splitParent } from '../path.js'
 import { probeReadonly, probeWritable } from './caps.js'
 import { copyData } from './copy-data.js'
 import { HostFile } from './host-file.js'
+import { openFile } from './open.js'
 import * as libc from './libc.js'
 import { AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW } from './libc.js'
 import { Resolver, procPath } from './resolve.js'
@@ -54,7 +54,8 @@ export class HostLayer implements Layer {
       if (opts.work !== undefined) {
         const work = new HostLayer(opts.work, {}, caps)
         this.work = work
-        this.caps = work.caps
+        // Probed in the work dir when it shares our filesystem (as it must for rename to work).
+        this.caps = deviceOf(work.res.rootFd) === deviceOf(this.res.rootFd) ? work.caps : probeWritable(this.res.rootFd)
       } else if (caps) {
         this.caps = caps
       } else if (this.ro) {
@@ -82,7 +83,7 @@ export class HostLayer implements Layer {
 
   async readdir(path: string): Promise<DirEntry[]> {
     const p = normalize(path, 'readdir')
-    const fd = p === '' ? this.res.rootFd : this.res.open(p, O_PATH | O_DIRECTORY, 0, 'readdir')
+    const fd = p === '' ? this.res.live('readdir', p) : this.res.open(p, O_PATH | O_DIRECTORY, 0, 'readdir')
     try {
       const ents = await fs.promises.readdir(`/proc/self/fd/${fd}`, { withFileTypes: true })
       return ents.map((d) => ({ name: d.name, type: direntType(d) }))
@@ -109,70 +110,7 @@ export class HostLayer implements Layer {
         throw (e as FsError).code === 'ENOENT' ? new FsError('EROFS', 'open', p) : e
       }
     }
-    const perm = mode & 0o7777
-    let fd: number
-    if (flags & O_CREAT && perm & this.umask) {
-      fd = await this.openCreate(p, flags, perm)
-    } else {
-      fd = await this.openFd(p, flags, perm)
-    }
-    return new HostFile(this, p, fd)
-  }
-
-  /** O_CREAT where umask would strip bits: know whether we created it, then set the mode. */
-  private async openCreate(p: string, flags: number, perm: number): Promise<number> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const fd = await this.openFd(p, flags | O_EXCL, perm)
-        try {
-          libc.fchmod(fd, perm, p)
-        } catch (e) {
-          libc.close(fd)
-          throw e
-        }
-        return fd
-      } catch (e) {
-        if ((e as FsError).code !== 'EEXIST' || flags & O_EXCL) throw e
-      }
-      try {
-        return await this.openFd(p, flags & ~O_CREAT, perm)
-      } catch (e) {
-        // Removed between the two opens: try creating again.
-        if ((e as FsError).code !== 'ENOENT' || attempt > 8) throw e
-      }
-    }
-  }
-
-  /**
-   * Opens synchronously (~4 us) unless it could block: with O_NONBLOCK added so a FIFO
-   * can't hang the JS thread, then re-opened on the threadpool if it is not a regular
-   * file or directory. O_TRUNC (frees blocks) goes to the threadpool directly.
-   */
-  private async openFd(p: string, flags: number, perm: number): Promise<number> {
-    if (flags & O_TRUNC) return this.res.openAsync(p, flags, perm)
-    let fd: number
-    try {
-      fd = this.res.open(p, flags | O_NONBLOCK, perm)
-    } catch (e) {
-      const code = (e as FsError).code
-      // ENXIO: FIFO without a reader; EAGAIN: a lease to break. Both can wait.
-      if (code === 'ENXIO' || code === 'EAGAIN' || code === 'EWOULDBLOCK') return this.res.openAsync(p, flags, perm)
-      throw e
-    }
-    if (flags & O_NONBLOCK) return fd
-    try {
-      libc.statx(fd, '', AT_EMPTY_PATH, statBuf, p)
-      const type = statBuf.readUInt16LE(28) & S_IFMT
-      if (type === S_IFREG || type === S_IFDIR) {
-        libc.fcntlSetFl(fd, flags & SETFL_MASK & ~O_NONBLOCK)
-        return fd
-      }
-    } catch (e) {
-      libc.close(fd)
-      throw e
-    }
-    libc.close(fd)
-    return this.res.openAsync(p, flags & ~(O_CREAT | O_EXCL), perm)
+    return new HostFile(this, p, await openFile(this.res, p, flags, mode & 0o7777, this.umask))
   }
 
   async mkdir(path: string, mode: number): Promise<void> {
@@ -214,7 +152,7 @@ export class HostLayer implements Layer {
       try {
         await renameAt(fromFd, fname, toFd, tname, flags)
       } catch (e) {
-        throw (e as FsError).relabel('rename', f, t)
+        throw libc.withoutStack(() => (e as FsError).relabel('rename', f, t))
       } finally {
         this.res.release(toFd)
       }
@@ -295,7 +233,7 @@ export class HostLayer implements Layer {
   }
 
   async statfs(): Promise<StatFs> {
-    libc.fstatfs(this.res.rootFd, statfsBuf)
+    libc.fstatfs(this.res.live('statfs', ''), statfsBuf)
     return fromStatfs(statfsBuf)
   }
 
@@ -322,6 +260,11 @@ async function renameAt(fromFd: number, fname: string, toFd: number, tname: stri
     if (code !== 'EEXIST' && code !== 'EINVAL') throw e
   }
   await libc.renameat2Async(fromFd, fname, toFd, tname, flags)
+}
+
+function deviceOf(fd: number): number {
+  libc.statx(fd, '', AT_EMPTY_PATH, statBuf)
+  return fromStatx(statBuf).dev
 }
 
 function mayFreeMuch(fd: number, name: string): boolean {

@@ -74,7 +74,24 @@ function fail(syscall: string, path?: string): never {
 const EOPNOTSUPP = koffi.os.errno.EOPNOTSUPP as number
 /** errno as FsError; 95 is named EOPNOTSUPP as Linux names it (ENOTSUP is glibc's alias). */
 function errnoError(errno: number, syscall: string, path?: string): FsError {
-  return errno === EOPNOTSUPP ? new FsError('EOPNOTSUPP', syscall, path) : FsError.fromErrno(errno, syscall, path)
+  return withoutStack(() =>
+    errno === EOPNOTSUPP ? new FsError('EOPNOTSUPP', syscall, path) : FsError.fromErrno(errno, syscall, path),
+  )
+}
+
+/**
+ * Builds an error without capturing a stack trace. A failed syscall is an answer, not a
+ * bug, and common on the hot path (lookups that miss): the stack would cost ~10x the
+ * syscall itself, while the message already names the syscall and path.
+ */
+export function withoutStack<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return make()
+  } finally {
+    Error.stackTraceLimit = limit
+  }
 }
 
 /** Runs a koffi function on the threadpool; errno is read in the callback, where koffi restores it. */
@@ -185,12 +202,15 @@ export function fchownat(dirfd: number, path: string, uid: number, gid: number, 
 }
 
 const timesBuf = Buffer.alloc(32)
-function putTime(t: TimeSpec, off: number): void {
+const INT64_MAX = 2n ** 63n - 1n
+const INT64_MIN = -(2n ** 63n)
+function putTime(t: TimeSpec, off: number, path: string): void {
   if (t === 'now' || t === 'omit') {
     timesBuf.writeBigInt64LE(0n, off)
     timesBuf.writeBigInt64LE(BigInt(t === 'now' ? UTIME_NOW : UTIME_OMIT), off + 8)
     return
   }
+  if (typeof t !== 'bigint') throw new FsError('EINVAL', 'utimens', path, `time must be a bigint, 'now' or 'omit'`)
   // Floor division so times before the epoch get a non-negative tv_nsec.
   let sec = t / 1_000_000_000n
   let nsec = t % 1_000_000_000n
@@ -198,13 +218,14 @@ function putTime(t: TimeSpec, off: number): void {
     nsec += 1_000_000_000n
     sec -= 1n
   }
+  if (sec < INT64_MIN || sec > INT64_MAX) throw new FsError('EINVAL', 'utimens', path, 'time out of range')
   timesBuf.writeBigInt64LE(sec, off)
   timesBuf.writeBigInt64LE(nsec, off + 8)
 }
 
 export function utimensat(dirfd: number, path: string, atime: TimeSpec, mtime: TimeSpec, flags: number, label?: string): void {
-  putTime(atime, 0)
-  putTime(mtime, 16)
+  putTime(atime, 0, label ?? path)
+  putTime(mtime, 16, label ?? path)
   if (sys_utimensat(dirfd, path, timesBuf, flags) < 0) fail('utimens', label ?? path)
 }
 

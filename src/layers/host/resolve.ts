@@ -12,7 +12,7 @@
 import { FsError } from '../../errors.js'
 import { O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_TMPFILE } from '../constants.js'
 import { normalize, splitParent } from '../path.js'
-import { AT_FDCWD, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, close, openat2, openat2Async } from './libc.js'
+import { AT_FDCWD, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, close, openat2, openat2Async, withoutStack } from './libc.js'
 
 export const RESOLVE = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS
 const DIR_PATH = O_PATH | O_DIRECTORY | O_CLOEXEC
@@ -29,6 +29,7 @@ export class Resolver {
 
   /** O_PATH fd of the directory at the canonical path `dir`; release() it after use. */
   openDir(dir: string, syscall: string, label: string): number {
+    this.live(syscall, label)
     if (dir === '') return this.rootFd
     try {
       return openat2(this.rootFd, dir, DIR_PATH, 0, RESOLVE)
@@ -47,7 +48,7 @@ export class Resolver {
    */
   at<T>(path: string, syscall: string, fn: (dirfd: number, name: string, p: string) => T): T {
     const p = normalize(path, syscall)
-    if (p === '') return fn(this.rootFd, '.', p)
+    if (p === '') return fn(this.live(syscall, p), '.', p)
     const [dir, name] = splitParent(p)
     const fd = this.openDir(dir, syscall, p)
     try {
@@ -60,7 +61,7 @@ export class Resolver {
   /** at() for an fn that awaits: the parent fd stays open until fn settles. */
   async atAsync<T>(path: string, syscall: string, fn: (dirfd: number, name: string, p: string) => Promise<T>): Promise<T> {
     const p = normalize(path, syscall)
-    if (p === '') return fn(this.rootFd, '.', p)
+    if (p === '') return fn(this.live(syscall, p), '.', p)
     const [dir, name] = splitParent(p)
     const fd = this.openDir(dir, syscall, p)
     try {
@@ -78,6 +79,7 @@ export class Resolver {
   open(p: string, flags: number, mode: number, syscall = 'open'): number {
     const f = openFlags(flags)
     mode = takesMode(flags) ? mode : 0
+    this.live(syscall, p)
     try {
       return openat2(this.rootFd, p === '' ? '.' : p, f, mode, RESOLVE)
     } catch (e) {
@@ -96,6 +98,7 @@ export class Resolver {
   async openAsync(p: string, flags: number, mode: number, syscall = 'open'): Promise<number> {
     const f = openFlags(flags)
     mode = takesMode(flags) ? mode : 0
+    this.live(syscall, p)
     try {
       return await openat2Async(this.rootFd, p === '' ? '.' : p, f, mode, RESOLVE)
     } catch (e) {
@@ -108,6 +111,12 @@ export class Resolver {
         throw relabel(e, syscall, p)
       }
     })
+  }
+
+  /** The root fd, or EBADF once closed: its number may already name another file. */
+  live(syscall: string, path: string): number {
+    if (this.closed) throw new FsError('EBADF', syscall, path)
+    return this.rootFd
   }
 
   close(): void {
@@ -143,5 +152,5 @@ function isEloop(e: unknown): boolean {
 }
 
 function relabel(e: unknown, syscall: string, path: string): unknown {
-  return e instanceof FsError ? e.relabel(syscall, path) : e
+  return e instanceof FsError ? withoutStack(() => e.relabel(syscall, path)) : e
 }

@@ -1,0 +1,228 @@
+/**
+ * The in-process API: an overlay with promise methods named and shaped like fs.promises.
+ * Symlinks are resolved here (resolve.ts); the core sees only resolved paths.
+ */
+import { FsError } from '../errors.js';
+import { O_CREAT, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY, S_IFMT, S_IFREG, isDir } from '../layers/constants.js';
+import { api } from './errors.js';
+import { StrataFileHandle } from './file-handle.js';
+import { parseFlags, parseMode, timeToNs } from './flags.js';
+import { resolvePath } from './resolve.js';
+import { Dirent, Stats } from './stats.js';
+export class StrataOverlay {
+    core;
+    /** Applied to the mode of everything created, as the process umask is by the kernel. */
+    umask = 0o022;
+    constructor(core) {
+        this.core = core;
+    }
+    at(path, follow, syscall) {
+        return resolvePath(this.core, path, follow, syscall);
+    }
+    stat(path) {
+        return api('stat', path, async () => new Stats(await this.core.getattr(await this.at(path, true, 'stat'))));
+    }
+    lstat(path) {
+        return api('lstat', path, async () => new Stats(await this.core.getattr(await this.at(path, false, 'lstat'))));
+    }
+    readdir(path, opts) {
+        return api('scandir', path, async () => {
+            const entries = await this.core.readdir(await this.at(path, true, 'scandir'));
+            if (typeof opts === 'object' && opts?.withFileTypes)
+                return entries.map((e) => new Dirent(e.name, e.type, path));
+            return entries.map((e) => e.name);
+        });
+    }
+    open(path, flags, mode) {
+        return api('open', path, async () => {
+            const f = parseFlags(flags, 'r');
+            const p = await this.at(path, true, 'open');
+            return new StrataFileHandle(await this.core.open(p, f, parseMode(mode, 0o666) & ~this.umask), path);
+        });
+    }
+    readFile(path, opts) {
+        const o = typeof opts === 'string' ? { encoding: opts } : opts ?? {};
+        return api('open', path, async () => {
+            const fh = await this.open(path, o.flag ?? 'r');
+            try {
+                return await fh.readFile(o.encoding ?? undefined);
+            }
+            finally {
+                await fh.close();
+            }
+        });
+    }
+    writeFile(path, data, opts) {
+        return this.put(path, data, opts, 'w');
+    }
+    appendFile(path, data, opts) {
+        return this.put(path, data, opts, 'a');
+    }
+    put(path, data, opts, flag) {
+        const o = typeof opts === 'string' ? { encoding: opts } : opts ?? {};
+        return api('open', path, async () => {
+            const fh = await this.open(path, o.flag ?? flag, o.mode ?? 0o666);
+            try {
+                const buf = typeof data === 'string' ? Buffer.from(data, o.encoding ?? 'utf8') : data;
+                await fh.write(buf, 0, buf.byteLength, null);
+            }
+            finally {
+                await fh.close();
+            }
+        });
+    }
+    mkdir(path, opts) {
+        const o = typeof opts === 'number' ? { mode: opts } : opts ?? {};
+        const mode = parseMode(o.mode, 0o777) & ~this.umask;
+        return api('mkdir', path, async () => {
+            if (!o.recursive) {
+                await this.core.mkdir(await this.at(path, false, 'mkdir'), mode);
+                return undefined;
+            }
+            const parts = (await this.at(path, true, 'mkdir')).split('/').filter(Boolean);
+            let first;
+            for (let i = 1; i <= parts.length; i++) {
+                const p = '/' + parts.slice(0, i).join('/');
+                try {
+                    await this.core.mkdir(p, mode);
+                    first ??= p;
+                }
+                catch (e) {
+                    if (e.code !== 'EEXIST' || !isDir((await this.core.getattr(p)).mode)) {
+                        throw e.code === 'EEXIST' ? new FsError('EEXIST', 'mkdir', path) : e;
+                    }
+                }
+            }
+            return first;
+        });
+    }
+    rmdir(path) {
+        return api('rmdir', path, async () => this.core.rmdir(await this.at(path, false, 'rmdir')));
+    }
+    unlink(path) {
+        return api('unlink', path, async () => this.core.unlink(await this.at(path, false, 'unlink')));
+    }
+    rm(path, opts = {}) {
+        return api('rm', path, async () => {
+            let p;
+            let mode;
+            try {
+                p = await this.at(path, false, 'rm');
+                mode = (await this.core.getattr(p)).mode;
+            }
+            catch (e) {
+                if (opts.force && e.code === 'ENOENT')
+                    return;
+                throw e;
+            }
+            if (!isDir(mode))
+                return this.core.unlink(p);
+            if (!opts.recursive)
+                throw new FsError('EISDIR', 'rm', path, 'is a directory (use recursive)');
+            await this.removeTree(p);
+        });
+    }
+    async removeTree(p) {
+        for (const e of await this.core.readdir(p)) {
+            const child = `${p === '/' ? '' : p}/${e.name}`;
+            if (isDir(e.type))
+                await this.removeTree(child);
+            else
+                await this.core.unlink(child);
+        }
+        if (p !== '/')
+            await this.core.rmdir(p);
+    }
+    rename(from, to, flags = 0) {
+        return api('rename', from, async () => this.core.rename(await this.at(from, false, 'rename'), await this.at(to, false, 'rename'), flags), to);
+    }
+    symlink(target, path) {
+        return api('symlink', target, async () => this.core.symlink(target, await this.at(path, false, 'symlink')), path);
+    }
+    readlink(path) {
+        return api('readlink', path, async () => this.core.readlink(await this.at(path, false, 'readlink')));
+    }
+    link(existing, newPath) {
+        return api('link', existing, async () => this.core.link(await this.at(existing, false, 'link'), await this.at(newPath, false, 'link')), newPath);
+    }
+    chmod(path, mode) {
+        return api('chmod', path, async () => this.core.chmod(await this.at(path, true, 'chmod'), parseMode(mode, 0)));
+    }
+    chown(path, uid, gid) {
+        return api('chown', path, async () => this.core.chown(await this.at(path, true, 'chown'), checkId(uid), checkId(gid)));
+    }
+    lchown(path, uid, gid) {
+        return api('lchown', path, async () => this.core.chown(await this.at(path, false, 'lchown'), checkId(uid), checkId(gid)));
+    }
+    utimes(path, atime, mtime) {
+        return api('utime', path, async () => this.core.utimens(await this.at(path, true, 'utime'), timeToNs(atime), timeToNs(mtime)));
+    }
+    lutimes(path, atime, mtime) {
+        return api('lutime', path, async () => this.core.utimens(await this.at(path, false, 'lutime'), timeToNs(atime), timeToNs(mtime)));
+    }
+    truncate(path, len = 0) {
+        return api('open', path, async () => this.core.truncate(await this.at(path, true, 'open'), len));
+    }
+    access(path, mode = 0) {
+        return api('access', path, async () => {
+            const uid = process.getuid?.() ?? 0;
+            await this.core.access(await this.at(path, true, 'access'), mode, { uid, gid: process.getgid?.() ?? 0, groups: process.getgroups?.() });
+        });
+    }
+    copyFile(src, dst, mode = 0) {
+        return api('copyfile', src, async () => {
+            const st = await this.stat(src);
+            const flags = O_WRONLY | O_CREAT | O_TRUNC | (mode & 1 ? O_EXCL : 0);
+            const from = await this.core.open(await this.at(src, true, 'copyfile'), O_RDONLY);
+            try {
+                const to = await this.core.open(await this.at(dst, true, 'copyfile'), flags, st.mode & 0o7777);
+                try {
+                    const buf = Buffer.allocUnsafe(1 << 20);
+                    for (let pos = 0;;) {
+                        const n = await from.read(buf, 0, buf.byteLength, pos);
+                        if (n === 0)
+                            break;
+                        for (let w = 0; w < n;)
+                            w += await to.write(buf, w, n - w, pos + w);
+                        pos += n;
+                    }
+                }
+                finally {
+                    await to.close();
+                }
+            }
+            finally {
+                await from.close();
+            }
+        }, dst);
+    }
+    mknod(path, mode, dev = 0) {
+        return api('mknod', path, async () => {
+            const m = (mode & S_IFMT ? mode : mode | S_IFREG) & ~this.umask;
+            await this.core.mknod(await this.at(path, false, 'mknod'), m, dev);
+        });
+    }
+    getxattr(path, name) {
+        return api('getxattr', path, async () => this.core.getxattr(await this.at(path, true, 'getxattr'), name));
+    }
+    setxattr(path, name, value, flags = 0) {
+        return api('setxattr', path, async () => this.core.setxattr(await this.at(path, true, 'setxattr'), name, Buffer.from(value), flags));
+    }
+    listxattr(path) {
+        return api('listxattr', path, async () => this.core.listxattr(await this.at(path, true, 'listxattr')));
+    }
+    removexattr(path, name) {
+        return api('removexattr', path, async () => this.core.removexattr(await this.at(path, true, 'removexattr'), name));
+    }
+    statfs(_path = '/') {
+        return api('statfs', _path, () => this.core.statfs());
+    }
+    close() {
+        return api('close', undefined, () => this.core.close());
+    }
+}
+function checkId(id) {
+    if (!Number.isInteger(id) || id < -1 || id > 0xffffffff)
+        throw new FsError('EINVAL', 'chown', undefined, `invalid id ${id}`);
+    return id;
+}

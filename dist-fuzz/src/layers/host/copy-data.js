@@ -1,0 +1,110 @@
+/**
+ * Copying a file's data into a host file: a reflink where the filesystem can, otherwise
+ * only the data extents (SEEK_DATA/SEEK_HOLE) through copy_file_range, or read/write in
+ * 1 MiB chunks, so holes stay holes.
+ */
+import { FsError } from '../../errors.js';
+import { SEEK_DATA, SEEK_HOLE } from '../constants.js';
+import { copyFileRange, ficlone, lseek } from './libc.js';
+const CHUNK = 1 << 20;
+// One copy_file_range call per 64 MiB keeps each threadpool job short.
+const RANGE_CHUNK = 64 << 20;
+const ZEROS = Buffer.alloc(CHUNK);
+/** Answers meaning "this pair of files cannot do that", not a failure of the copy. */
+const UNSUPPORTED = new Set(['EXDEV', 'EOPNOTSUPP', 'ENOTSUP', 'EINVAL', 'ENOSYS', 'ENOTTY', 'EBADF']);
+export async function copyData(src, dst, tryReflink) {
+    const dstFd = dst.fd;
+    if (dstFd === undefined)
+        throw new FsError('EBADF', 'copy', dst.path);
+    const size = (await src.stat()).size;
+    if ((await dst.stat()).size > 0)
+        await dst.truncate(0);
+    const srcFd = src.layer.kind === 'host' ? src.fd : undefined;
+    if (srcFd !== undefined && tryReflink) {
+        try {
+            await ficlone(dstFd, srcFd);
+            return;
+        }
+        catch (e) {
+            if (!UNSUPPORTED.has(e.code))
+                throw e;
+        }
+    }
+    const copier = new RangeCopier(src, dst, srcFd, dstFd);
+    for (let pos = 0; pos < size;) {
+        const extent = await dataExtent(src, srcFd, pos, size);
+        if (!extent)
+            break;
+        await copier.copy(extent[0], Math.min(extent[1], size));
+        pos = extent[1];
+    }
+    await dst.truncate(size);
+}
+/** The next [start, end) of data at or after pos, or null when only a hole remains. */
+async function dataExtent(src, srcFd, pos, size) {
+    try {
+        const start = srcFd !== undefined ? lseek(srcFd, pos, SEEK_DATA) : await src.seekData(pos, SEEK_DATA);
+        const end = srcFd !== undefined ? lseek(srcFd, start, SEEK_HOLE) : await src.seekData(start, SEEK_HOLE);
+        return [start, end];
+    }
+    catch (e) {
+        const code = e.code;
+        if (code === 'ENXIO')
+            return null;
+        // No SEEK_DATA here: everything is data (read/write still skips zero chunks).
+        if (UNSUPPORTED.has(code))
+            return [pos, size];
+        throw e;
+    }
+}
+class RangeCopier {
+    src;
+    dst;
+    srcFd;
+    dstFd;
+    kernelCopy;
+    buf;
+    constructor(src, dst, srcFd, dstFd) {
+        this.src = src;
+        this.dst = dst;
+        this.srcFd = srcFd;
+        this.dstFd = dstFd;
+        this.kernelCopy = srcFd !== undefined;
+    }
+    async copy(start, end) {
+        let pos = start;
+        while (this.kernelCopy && pos < end) {
+            try {
+                const n = await copyFileRange(this.srcFd, pos, this.dstFd, pos, Math.min(RANGE_CHUNK, end - pos));
+                if (n === 0)
+                    return; // the source shrank under us
+                pos += n;
+            }
+            catch (e) {
+                if (!UNSUPPORTED.has(e.code))
+                    throw e;
+                this.kernelCopy = false;
+            }
+        }
+        if (pos < end)
+            await this.readWrite(pos, end);
+    }
+    async readWrite(start, end) {
+        const buf = (this.buf ??= Buffer.allocUnsafe(CHUNK));
+        for (let pos = start; pos < end;) {
+            const n = await this.src.read(buf, 0, Math.min(CHUNK, end - pos), pos);
+            if (n === 0)
+                return;
+            // An all-zero chunk is left as a hole: the same data, no blocks.
+            if (buf.compare(ZEROS, 0, n, 0, n) !== 0) {
+                for (let off = 0; off < n;) {
+                    const w = await this.dst.write(buf, off, n - off, pos + off);
+                    if (w === 0)
+                        throw new FsError('EIO', 'write', this.dst.path, 'short write');
+                    off += w;
+                }
+            }
+            pos += n;
+        }
+    }
+}

@@ -1,0 +1,293 @@
+/**
+ * A host directory as a Layer. Every path goes through the Resolver (confinement); the
+ * metadata calls that take microseconds are synchronous *at syscalls, the ones that may
+ * block or free many blocks (open of a FIFO, O_TRUNC, unlink, rename over a file, truncate,
+ * readdir, data I/O) run on the threadpool.
+ */
+import fs from 'node:fs';
+import { FsError, toFsError } from '../../errors.js';
+import { O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_PATH, O_RDONLY, O_TRUNC, RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, } from '../constants.js';
+import { normalize, splitParent } from '../path.js';
+import { probeReadonly, probeWritable } from './caps.js';
+import { copyData } from './copy-data.js';
+import { HostFile } from './host-file.js';
+import { openFile } from './open.js';
+import * as libc from './libc.js';
+import { AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW } from './libc.js';
+import { Resolver, procPath } from './resolve.js';
+import { fromStatfs, fromStatx } from './stat.js';
+// Synchronous calls never interleave, so they share these.
+const statBuf = Buffer.alloc(libc.STATX_SIZE);
+const statfsBuf = Buffer.alloc(120);
+/** Unlinking a file bigger than this may take a while (its blocks are freed in the syscall). */
+const BIG_UNLINK_BLOCKS = (8 << 20) / 512;
+export class HostLayer {
+    kind = 'host';
+    name;
+    caps;
+    work;
+    res;
+    ro;
+    /** Layers create objects with exactly the mode asked for, as overlayfs does (umask is the caller's business). */
+    umask;
+    constructor(rootDir, opts = {}, caps) {
+        this.name = rootDir;
+        this.ro = opts.readonly === true;
+        if (this.ro && opts.work !== undefined)
+            throw new FsError('EINVAL', 'hostLayer', opts.work, 'a read-only layer has no work dir');
+        this.umask = processUmask();
+        this.res = new Resolver(rootDir);
+        try {
+            if (opts.work !== undefined) {
+                const work = new HostLayer(opts.work, {}, caps);
+                this.work = work;
+                // Probed in the work dir when it shares our filesystem (as it must for rename to work).
+                this.caps = deviceOf(work.res.rootFd) === deviceOf(this.res.rootFd) ? work.caps : probeWritable(this.res.rootFd);
+            }
+            else if (caps) {
+                this.caps = caps;
+            }
+            else if (this.ro) {
+                libc.fstatfs(this.res.rootFd, statfsBuf);
+                this.caps = probeReadonly(this.res.rootFd, fromStatfs(statfsBuf).type);
+            }
+            else {
+                this.caps = probeWritable(this.res.rootFd);
+            }
+        }
+        catch (e) {
+            this.res.close();
+            throw e;
+        }
+    }
+    mutate(syscall, path) {
+        if (this.ro)
+            throw new FsError('EROFS', syscall, path);
+    }
+    async lstat(path) {
+        return this.res.at(path, 'lstat', (fd, name, p) => {
+            libc.statx(fd, name, AT_SYMLINK_NOFOLLOW, statBuf, p);
+            return fromStatx(statBuf);
+        });
+    }
+    async readdir(path) {
+        const p = normalize(path, 'readdir');
+        const fd = p === '' ? this.res.live('readdir', p) : this.res.open(p, O_PATH | O_DIRECTORY, 0, 'readdir');
+        try {
+            const ents = await fs.promises.readdir(`/proc/self/fd/${fd}`, { withFileTypes: true });
+            return ents.map((d) => ({ name: d.name, type: direntType(d) }));
+        }
+        catch (e) {
+            throw toFsError(e, 'readdir', p);
+        }
+        finally {
+            this.res.release(fd);
+        }
+    }
+    async readlink(path) {
+        return this.res.at(path, 'readlink', (fd, name, p) => libc.readlinkat(fd, name, p));
+    }
+    async open(path, flags, mode = 0o666) {
+        const p = normalize(path, 'open');
+        const writes = (flags & O_ACCMODE) !== O_RDONLY || (flags & O_TRUNC) !== 0;
+        if (this.ro && writes)
+            throw new FsError('EROFS', 'open', p);
+        if (this.ro && flags & O_CREAT) {
+            // As on a read-only mount: opening an existing file is fine, creating one is not.
+            try {
+                return await this.open(p, flags & ~(O_CREAT | O_EXCL), mode);
+            }
+            catch (e) {
+                throw e.code === 'ENOENT' ? new FsError('EROFS', 'open', p) : e;
+            }
+        }
+        return new HostFile(this, p, await openFile(this.res, p, flags, mode & 0o7777, this.umask));
+    }
+    async mkdir(path, mode) {
+        this.mutate('mkdir', path);
+        this.res.at(path, 'mkdir', (fd, name, p) => {
+            libc.mkdirat(fd, name, mode & 0o7777, p);
+            if (!(mode & 0o1777 & this.umask))
+                return;
+            libc.statx(fd, name, AT_SYMLINK_NOFOLLOW, statBuf, p);
+            libc.fchmodat(fd, name, (mode & 0o1777) | (statBuf.readUInt16LE(28) & S_ISGID), AT_SYMLINK_NOFOLLOW, p);
+        });
+    }
+    async rmdir(path) {
+        this.mutate('rmdir', path);
+        this.res.at(path, 'rmdir', (fd, name, p) => libc.unlinkat(fd, name, AT_REMOVEDIR, p));
+    }
+    async unlink(path) {
+        this.mutate('unlink', path);
+        await this.res.atAsync(path, 'unlink', async (fd, name, p) => {
+            if (mayFreeMuch(fd, name))
+                await libc.unlinkatAsync(fd, name, 0, p);
+            else
+                libc.unlinkat(fd, name, 0, p);
+        });
+    }
+    async rename(from, to, flags = 0, fromLayer) {
+        const f = normalize(from, 'rename');
+        const t = normalize(to, 'rename');
+        this.mutate('rename', f);
+        let src;
+        if (fromLayer === undefined || fromLayer === this)
+            src = this.res;
+        else if (this.work !== undefined && fromLayer === this.work)
+            src = this.work.res;
+        else
+            throw new FsError('EXDEV', 'rename', f);
+        const [fdir, fname] = f === '' ? ['', '.'] : splitParent(f);
+        const [tdir, tname] = t === '' ? ['', '.'] : splitParent(t);
+        const fromFd = src.openDir(fdir, 'rename', f);
+        try {
+            const toFd = this.res.openDir(tdir, 'rename', t);
+            try {
+                await renameAt(fromFd, fname, toFd, tname, flags);
+            }
+            catch (e) {
+                throw libc.withoutStack(() => e.relabel('rename', f, t));
+            }
+            finally {
+                this.res.release(toFd);
+            }
+        }
+        finally {
+            src.release(fromFd);
+        }
+    }
+    async symlink(target, path) {
+        this.mutate('symlink', path);
+        this.res.at(path, 'symlink', (fd, name, p) => libc.symlinkat(target, fd, name, p));
+    }
+    async link(existing, newPath) {
+        this.mutate('link', newPath);
+        this.res.at(existing, 'link', (ofd, oname) => this.res.at(newPath, 'link', (nfd, nname, p) => libc.linkat(ofd, oname, nfd, nname, p)));
+    }
+    async mknod(path, mode, dev) {
+        this.mutate('mknod', path);
+        this.res.at(path, 'mknod', (fd, name, p) => {
+            libc.mknodat(fd, name, mode, dev, p);
+            if (mode & 0o7777 & this.umask)
+                libc.fchmodat(fd, name, mode & 0o7777, AT_SYMLINK_NOFOLLOW, p);
+        });
+    }
+    async chmod(path, mode) {
+        this.mutate('chmod', path);
+        // glibc answers EOPNOTSUPP for a symlink, as fchmodat(AT_SYMLINK_NOFOLLOW) does.
+        this.res.at(path, 'chmod', (fd, name, p) => libc.fchmodat(fd, name, mode & 0o7777, AT_SYMLINK_NOFOLLOW, p));
+    }
+    async chown(path, uid, gid) {
+        this.mutate('chown', path);
+        this.res.at(path, 'chown', (fd, name, p) => libc.fchownat(fd, name, uid, gid, AT_SYMLINK_NOFOLLOW, p));
+    }
+    async utimens(path, atime, mtime) {
+        this.mutate('utimens', path);
+        this.res.at(path, 'utimens', (fd, name, p) => libc.utimensat(fd, name, atime, mtime, AT_SYMLINK_NOFOLLOW, p));
+    }
+    async truncate(path, length) {
+        const p = normalize(path, 'truncate');
+        this.mutate('truncate', p);
+        if (!Number.isSafeInteger(length) || length < 0)
+            throw new FsError('EINVAL', 'truncate', p);
+        // An O_PATH fd opens nothing (a device node stays closed); truncate(2) then acts on
+        // that very inode through /proc and answers EISDIR/EINVAL as for the path.
+        const fd = this.res.open(p, O_PATH, 0, 'truncate');
+        try {
+            // O_PATH|O_NOFOLLOW opens a final symlink itself; truncate(2) with O_NOFOLLOW semantics says ELOOP.
+            libc.statx(fd, '', AT_EMPTY_PATH, statBuf, p);
+            if ((statBuf.readUInt16LE(28) & S_IFMT) === S_IFLNK)
+                throw new FsError('ELOOP', 'truncate', p);
+            await libc.truncate(`/proc/self/fd/${fd}`, length, p);
+        }
+        finally {
+            libc.close(fd);
+        }
+    }
+    async getxattr(path, name) {
+        return this.res.at(path, 'getxattr', (fd, n, p) => libc.lgetxattr(procPath(fd, n), name, p));
+    }
+    async setxattr(path, name, value, flags = 0) {
+        this.mutate('setxattr', path);
+        this.res.at(path, 'setxattr', (fd, n, p) => libc.lsetxattr(procPath(fd, n), name, value, flags, p));
+    }
+    async listxattr(path) {
+        return this.res.at(path, 'listxattr', (fd, n, p) => libc.llistxattr(procPath(fd, n), p));
+    }
+    async removexattr(path, name) {
+        this.mutate('removexattr', path);
+        this.res.at(path, 'removexattr', (fd, n, p) => libc.lremovexattr(procPath(fd, n), name, p));
+    }
+    async statfs() {
+        libc.fstatfs(this.res.live('statfs', ''), statfsBuf);
+        return fromStatfs(statfsBuf);
+    }
+    async copyData(src, dst) {
+        this.mutate('copy', dst.path);
+        if (dst.layer !== this)
+            throw new FsError('EXDEV', 'copy', dst.path, 'destination is not a file of this layer');
+        await copyData(src, dst, this.caps.reflink);
+    }
+    async close() {
+        this.res.close();
+        await this.work?.close();
+    }
+}
+/** Without NOREPLACE a rename may replace (and free) a big file: then it runs on the threadpool. */
+async function renameAt(fromFd, fname, toFd, tname, flags) {
+    if (flags & (RENAME_NOREPLACE | RENAME_EXCHANGE))
+        return libc.renameat2(fromFd, fname, toFd, tname, flags);
+    try {
+        return libc.renameat2(fromFd, fname, toFd, tname, flags | RENAME_NOREPLACE);
+    }
+    catch (e) {
+        // EEXIST: there is a target to replace; EINVAL: no NOREPLACE here (or a real EINVAL, repeated below).
+        const code = e.code;
+        if (code !== 'EEXIST' && code !== 'EINVAL')
+            throw e;
+    }
+    await libc.renameat2Async(fromFd, fname, toFd, tname, flags);
+}
+function deviceOf(fd) {
+    libc.statx(fd, '', AT_EMPTY_PATH, statBuf);
+    return fromStatx(statBuf).dev;
+}
+function mayFreeMuch(fd, name) {
+    try {
+        libc.statx(fd, name, AT_SYMLINK_NOFOLLOW, statBuf);
+    }
+    catch {
+        return false;
+    }
+    const regular = (statBuf.readUInt16LE(28) & S_IFMT) === S_IFREG;
+    return regular && statBuf.readUInt32LE(16) === 1 && Number(statBuf.readBigUInt64LE(48)) > BIG_UNLINK_BLOCKS;
+}
+function direntType(d) {
+    if (d.isFile())
+        return S_IFREG;
+    if (d.isDirectory())
+        return S_IFDIR;
+    if (d.isSymbolicLink())
+        return S_IFLNK;
+    if (d.isCharacterDevice())
+        return S_IFCHR;
+    if (d.isBlockDevice())
+        return S_IFBLK;
+    if (d.isFIFO())
+        return S_IFIFO;
+    if (d.isSocket())
+        return S_IFSOCK;
+    return 0;
+}
+/** The umask, read without changing it (process.umask() sets it twice, racing other threads). */
+function processUmask() {
+    try {
+        const m = /^Umask:\s*([0-7]+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+        if (m)
+            return parseInt(m[1], 8);
+    }
+    catch {
+        // No /proc: assume the usual mask, so modes are still set explicitly.
+    }
+    return 0o022;
+}

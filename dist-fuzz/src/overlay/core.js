@@ -1,0 +1,102 @@
+/**
+ * The shared state of one overlay and the small helpers every operation uses. Operations
+ * live in their own modules (create, remove, rename, attrs, file) and take a Core.
+ */
+import { FsError } from '../errors.js';
+import { isDir } from '../layers/constants.js';
+import { joinPath, splitParent } from '../layers/path.js';
+import { Lookup, overlayComponents, top } from './lookup.js';
+import { isMarkerName, originXattr } from './whiteout.js';
+export class Core {
+    stack;
+    opts;
+    dev;
+    lookup;
+    copyUp;
+    handles;
+    /** Upper inode identity -> overlay inode number recorded at copy-up. */
+    origins = new Map();
+    constructor(stack, opts, dev) {
+        this.stack = stack;
+        this.opts = opts;
+        this.dev = dev;
+        this.lookup = new Lookup(stack, opts.redirectDir);
+    }
+    get readonly() {
+        return this.opts.readonly || this.stack.upper === undefined;
+    }
+    /** The upper layer, or EROFS: every write goes through here first. */
+    upper(syscall, path) {
+        if (this.readonly || this.stack.upper === undefined)
+            throw new FsError('EROFS', syscall, '/' + path);
+        return this.stack.upper;
+    }
+    /** Canonical overlay path ('a/b') of a caller's path ('/a/b'). */
+    canon(path) {
+        return overlayComponents(path).join('/');
+    }
+    /**
+     * Parent entry and name for creating or removing `path`: the parent must be an existing
+     * directory; the name must be creatable through an overlay.
+     */
+    async parentOf(path, syscall) {
+        if (path === '')
+            throw new FsError(syscall === 'rmdir' ? 'EBUSY' : 'EEXIST', syscall, '/');
+        const [dir, name] = splitParent(path);
+        const parent = await this.lookup.get(dir, syscall);
+        if (!isDir(top(parent).st.mode))
+            throw new FsError('ENOTDIR', syscall, '/' + path);
+        if (isMarkerName(name))
+            throw new FsError('EINVAL', syscall, '/' + path, 'names beginning with .wh. are reserved for whiteouts');
+        return [parent, name];
+    }
+    /** The parent directory in the upper layer (copied up first), for creating name in it. */
+    async upperParent(parent) {
+        return this.stack.isUpper(top(parent).li) ? parent : this.copyUp.copyUp(parent);
+    }
+    /** What stat reports for an entry: the top object's attributes with the overlay ino/dev. */
+    async statOf(e) {
+        const t = top(e);
+        return { ...t.st, ino: await this.inoOf(e), dev: this.dev };
+    }
+    /**
+     * Stable inode numbers: a lower object keeps its own (per filesystem); a copied-up one
+     * keeps the number it had below (recorded in an origin xattr at copy-up); a merged
+     * directory reports its lowest-found origin, as overlayfs does.
+     */
+    async inoOf(e) {
+        const t = top(e);
+        if (!this.stack.isUpper(t.li))
+            return this.stack.inoOf(t.li, t.st);
+        if (e.parts.length > 1 && isDir(t.st.mode)) {
+            const lower = e.parts[1];
+            return this.stack.inoOf(lower.li, lower.st);
+        }
+        const key = `${t.st.ino}:${t.st.ctimeNs}`;
+        const known = this.origins.get(key);
+        if (known !== undefined)
+            return known;
+        let ino = this.stack.inoOf(t.li, t.st);
+        try {
+            const v = await this.stack.upper.getxattr(t.path, originXattr(this.stack.upper));
+            const n = Number(v.toString());
+            if (Number.isSafeInteger(n) && n > 0)
+                ino = n;
+        }
+        catch {
+            // No origin recorded: an object created in the upper layer keeps its own number.
+        }
+        if (this.origins.size > 100_000)
+            this.origins.clear();
+        this.origins.set(key, ino);
+        return ino;
+    }
+    /** Fresh attributes of the upper object at path, after a change made there. */
+    async upperEntry(path, below = []) {
+        const st = await this.stack.upper.lstat(path);
+        return { path, parts: [{ li: 0, path, st }, ...below] };
+    }
+    child(dir, name) {
+        return joinPath(dir, name);
+    }
+}

@@ -1,0 +1,130 @@
+/**
+ * Creating names (ovl_create_object, ovl_link): directly in the upper layer when nothing
+ * is there; over a whiteout, built in the work dir and renamed over it, and a directory
+ * made there is opaque so the deleted lower one stays hidden.
+ */
+import { FsError } from '../errors.js';
+import { O_CREAT, O_EXCL, O_WRONLY, RENAME_EXCHANGE, S_IFMT, S_IFREG, S_ISGID, isDir, isReg, } from '../layers/constants.js';
+import { top } from './lookup.js';
+import { hasOciWhiteout, isKernelWhiteout, markOpaque, removeOciWhiteout } from './whiteout.js';
+import { removeTree, tempName } from './work.js';
+export const dirObject = (mode) => ({
+    mode: (mode & 0o7777) | 0o040000,
+    make: (l, p) => l.mkdir(p, mode & 0o7777),
+});
+export const symlinkObject = (target) => ({
+    mode: 0o120777,
+    make: (l, p) => l.symlink(target, p),
+});
+export const nodeObject = (mode, dev) => ({
+    mode,
+    make: (l, p) => (isReg(mode) || (mode & S_IFMT) === 0 ? openNew(l, p) : l.mknod(p, mode, dev)),
+});
+export const fileObject = (mode, flags) => ({
+    mode: (mode & 0o7777) | S_IFREG,
+    make: (l, p) => l.open(p, (flags & ~O_CREAT & ~O_EXCL) | O_CREAT | O_EXCL, mode & 0o7777),
+});
+async function openNew(l, p) {
+    await (await l.open(p, O_WRONLY | O_CREAT | O_EXCL, 0o600)).close();
+}
+/** Whether the upper layer holds a whiteout for name in the parent (either format). */
+export async function upperWhiteout(core, parent, path, name) {
+    const upper = core.stack.upper;
+    try {
+        const st = await upper.lstat(path);
+        if (isKernelWhiteout(st))
+            return 'kernel';
+    }
+    catch (e) {
+        if (e.code !== 'ENOENT')
+            throw e;
+    }
+    return (await hasOciWhiteout(upper, top(parent).path, name)) ? 'oci' : null;
+}
+/**
+ * Creates a new object at path; EEXIST when the merged view has the name. Returns the
+ * RealFile for regular files created by open(O_CREAT).
+ */
+export async function createObject(core, path, obj, syscall, cred) {
+    const upper = core.upper(syscall, path);
+    const [parent0, name] = await core.parentOf(path, syscall);
+    if ((await core.lookup.child(parent0, name)) !== null)
+        throw new FsError('EEXIST', syscall, '/' + path);
+    const parent = await core.upperParent(parent0);
+    const owner = ownerFor(top(parent).st, cred);
+    const mode = isDir(obj.mode) && top(parent).st.mode & S_ISGID ? obj.mode | S_ISGID : obj.mode;
+    const whiteout = await upperWhiteout(core, parent, path, name);
+    if (whiteout === null) {
+        const file = await obj.make(upper, path);
+        await setNewAttrs(upper, path, mode, owner);
+        return file;
+    }
+    const work = upper.work;
+    const tmp = tempName();
+    let file = undefined;
+    try {
+        file = await obj.make(work, tmp);
+        await setNewAttrs(work, tmp, mode, owner);
+        if (isDir(obj.mode))
+            await markOpaque(work, tmp);
+        await replaceWhiteout(upper, tmp, path, whiteout, isDir(obj.mode));
+    }
+    catch (err) {
+        await file?.close().catch(() => undefined);
+        await removeTree(work, tmp).catch(() => undefined);
+        throw err;
+    }
+    if (whiteout === 'oci')
+        await removeOciWhiteout(upper, top(parent).path, name);
+    return file;
+}
+/** Moves a finished object from work over the whiteout at path. */
+async function replaceWhiteout(upper, tmp, path, whiteout, dir) {
+    const work = upper.work;
+    if (whiteout === 'oci')
+        return upper.rename(tmp, path, 0, work);
+    if (!dir)
+        return upper.rename(tmp, path, 0, work);
+    // A directory can't be renamed over a char device: exchange, then drop the whiteout.
+    if (upper.caps.renameFlags) {
+        await upper.rename(tmp, path, RENAME_EXCHANGE, work);
+        await work.unlink(tmp);
+    }
+    else {
+        await upper.unlink(path);
+        await upper.rename(tmp, path, 0, work);
+    }
+}
+/** Owner of a new object: the caller, with the group of a setgid parent. */
+export function ownerFor(parent, cred) {
+    if (cred === undefined)
+        return undefined;
+    return { uid: cred.uid, gid: parent.mode & S_ISGID ? parent.gid : cred.gid };
+}
+/** Exact mode and owner: creation in the layer is subject to the daemon's umask and identity. */
+export async function setNewAttrs(layer, path, mode, owner) {
+    if (owner !== undefined)
+        await layer.chown(path, owner.uid, owner.gid);
+    if ((mode & S_IFMT) !== 0o120000)
+        await layer.chmod(path, mode & 0o7777);
+}
+/** link(2): copy up the source, then link it at the new name. */
+export async function linkObject(core, existing, path) {
+    const upper = core.upper('link', path);
+    const src = await core.lookup.get(existing, 'link');
+    // linkat(2) checks the new name before the source's type: EEXIST wins over EPERM.
+    const [parent0, name] = await core.parentOf(path, 'link');
+    if ((await core.lookup.child(parent0, name)) !== null)
+        throw new FsError('EEXIST', 'link', '/' + path);
+    if (isDir(top(src).st.mode))
+        throw new FsError('EPERM', 'link', '/' + existing);
+    const up = await core.copyUp.copyUp(src);
+    const parent = await core.upperParent(parent0);
+    const whiteout = await upperWhiteout(core, parent, path, name);
+    // A hard link can't be made in the work dir and moved across: replace the whiteout in place.
+    if (whiteout === 'kernel')
+        await upper.unlink(path);
+    await upper.link(top(up).path, path);
+    if (whiteout === 'oci')
+        await removeOciWhiteout(upper, top(parent).path, name);
+}

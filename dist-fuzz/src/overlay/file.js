@@ -1,0 +1,229 @@
+/**
+ * An open overlay file, modelled on fs/overlayfs/file.c: it owns a real file in one layer.
+ * Before every operation it asks for its real file (ovl_real_fdget_meta): after a copy-up
+ * of its object the real file is reopened in the upper layer with the handle's flags, and
+ * flag changes made with setFlags are carried to the real file (ovl_change_flags). The
+ * overlay handle's position is the master copy.
+ */
+import { FsError } from '../errors.js';
+import { FS_APPEND_FL, O_ACCMODE, O_APPEND, O_CREAT, O_DIRECT, O_DIRECTORY, O_EXCL, O_NOATIME, O_NOCTTY, O_RDONLY, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET, SETFL_MASK, isDir, isLnk, } from '../layers/constants.js';
+import { createObject, fileObject } from './create.js';
+import { top } from './lookup.js';
+/** Flags the real open never gets: creation and truncation are done by the overlay. */
+const NOT_FOR_REAL = O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY;
+export async function openFile(core, path0, flags, mode = 0o666, cred) {
+    const path = core.canon(path0);
+    const acc = flags & O_ACCMODE;
+    if (acc === O_ACCMODE)
+        throw new FsError('EINVAL', 'open', path0);
+    const writeOpen = acc !== O_RDONLY || (flags & O_TRUNC) !== 0;
+    let e = await core.lookup.find(path);
+    let created;
+    if (e === null) {
+        if (!(flags & O_CREAT))
+            throw new FsError('ENOENT', 'open', path0);
+        created = (await createObject(core, path, fileObject(mode, flags & ~NOT_FOR_REAL), 'open', cred)) ?? undefined;
+        e = await core.lookup.get(path, 'open');
+    }
+    else {
+        if (flags & O_CREAT && flags & O_EXCL)
+            throw new FsError('EEXIST', 'open', path0);
+        const st = top(e).st;
+        if (isLnk(st.mode))
+            throw new FsError('ELOOP', 'open', path0);
+        if (isDir(st.mode) && (writeOpen || flags & O_CREAT))
+            throw new FsError('EISDIR', 'open', path0);
+        if (flags & O_DIRECTORY && !isDir(st.mode))
+            throw new FsError('ENOTDIR', 'open', path0);
+        if (writeOpen) {
+            core.upper('open', path);
+            e = await core.copyUp.copyUp(e, { skipData: (flags & O_TRUNC) !== 0 });
+        }
+    }
+    const h = new OverlayFileImpl(core, path, flags & ~(O_CREAT | O_EXCL | O_NOCTTY), await core.inoOf(e));
+    try {
+        await h.attach(e, created);
+        if (created === undefined && flags & O_TRUNC && acc !== O_RDONLY && top(e).st.size > 0)
+            await h.truncate(0);
+    }
+    catch (err) {
+        await h.close().catch(() => undefined);
+        throw err;
+    }
+    return h;
+}
+class OverlayFileImpl {
+    core;
+    path;
+    flags;
+    ino;
+    real;
+    realInUpper = false;
+    /** The SETFL bits the real file was opened with or last given. */
+    realFlags = 0;
+    copiedUp = false;
+    pos = 0;
+    closed = false;
+    reopening;
+    constructor(core, path, flags, ino) {
+        this.core = core;
+        this.path = path;
+        this.flags = flags;
+        this.ino = ino;
+    }
+    /** Opens the real file of an entry (or adopts the one creation opened). */
+    async attach(e, created) {
+        const t = top(e);
+        const layer = this.core.stack.layers[t.li];
+        this.realInUpper = this.core.stack.isUpper(t.li);
+        const realFlags = this.realOpenFlags(t.st);
+        this.real = created ?? (await layer.open(t.path, realFlags));
+        this.realFlags = created ? this.flags & ~O_TRUNC : realFlags;
+        this.core.handles.add(this);
+    }
+    realOpenFlags(st) {
+        let f = this.flags & ~NOT_FOR_REAL;
+        // Reading a lower file must not write its atime (ovl_open_realfile adds O_NOATIME for
+        // its owner or a capable caller).
+        const uid = process.getuid?.() ?? -1;
+        if (!this.realInUpper && (uid === 0 || uid === st.uid))
+            f |= O_NOATIME;
+        return f;
+    }
+    markCopiedUp() {
+        if (!this.realInUpper)
+            this.copiedUp = true;
+    }
+    /** ovl_real_fdget_meta: the real file to use now. */
+    async realFile() {
+        if (this.closed || this.real === undefined)
+            throw new FsError('EBADF', 'read', '/' + this.path);
+        if (this.copiedUp) {
+            this.reopening ??= this.reopenInUpper().finally(() => (this.reopening = undefined));
+            return this.reopening;
+        }
+        if ((this.flags & SETFL_MASK) !== (this.realFlags & SETFL_MASK)) {
+            await this.real.setFlags(this.flags & SETFL_MASK);
+            this.realFlags = this.flags;
+        }
+        return this.real;
+    }
+    async reopenInUpper() {
+        const e = await this.core.lookup.get(this.path, 'open');
+        const t = top(e);
+        if (!this.core.stack.isUpper(t.li))
+            return this.real;
+        const fresh = await this.core.stack.upper.open(t.path, this.flags & ~NOT_FOR_REAL);
+        const old = this.real;
+        this.real = fresh;
+        this.realInUpper = true;
+        this.realFlags = this.flags;
+        this.copiedUp = false;
+        await old.close();
+        return fresh;
+    }
+    need(write, syscall) {
+        const acc = this.flags & O_ACCMODE;
+        if (write ? acc === O_RDONLY : acc === O_WRONLY)
+            throw new FsError('EBADF', syscall, '/' + this.path);
+    }
+    async read(buf, offset, length, position) {
+        this.need(false, 'read');
+        const real = await this.realFile();
+        const n = await real.read(buf, offset, length, position ?? this.pos);
+        if (position === null)
+            this.pos += n;
+        return n;
+    }
+    async write(buf, offset, length, position) {
+        this.need(true, 'write');
+        const real = await this.realFile();
+        const n = await real.write(buf, offset, length, position ?? this.pos);
+        if (position === null)
+            this.pos = this.flags & O_APPEND ? (await real.stat()).size : this.pos + n;
+        return n;
+    }
+    async stat() {
+        const st = await (await this.realFile()).stat();
+        return { ...st, ino: this.ino, dev: this.core.dev };
+    }
+    async truncate(length) {
+        if (!Number.isSafeInteger(length) || length < 0)
+            throw new FsError('EINVAL', 'ftruncate', '/' + this.path);
+        if ((this.flags & O_ACCMODE) === O_RDONLY)
+            throw new FsError('EINVAL', 'ftruncate', '/' + this.path);
+        await (await this.realFile()).truncate(length);
+    }
+    /** ovl_fsync: only an upper file has anything to sync. */
+    async sync() {
+        const real = await this.realFile();
+        if (this.realInUpper)
+            await real.sync();
+    }
+    async datasync() {
+        const real = await this.realFile();
+        if (this.realInUpper)
+            await real.datasync();
+    }
+    getFlags() {
+        return this.flags;
+    }
+    /** fcntl(F_SETFL): checked now, carried to the real file before its next use. */
+    async setFlags(flags) {
+        const real = await this.realFile();
+        const next = (this.flags & ~SETFL_MASK) | (flags & SETFL_MASK);
+        if (this.flags & O_APPEND && !(next & O_APPEND) && (await real.inodeFlags()) & FS_APPEND_FL) {
+            throw new FsError('EPERM', 'fcntl', '/' + this.path);
+        }
+        if (next & O_DIRECT && !real.layer.caps.directIO)
+            throw new FsError('EINVAL', 'fcntl', '/' + this.path);
+        this.flags = next;
+        await this.realFile();
+    }
+    async seek(offset, whence) {
+        let next;
+        switch (whence) {
+            case SEEK_SET:
+                next = offset;
+                break;
+            case SEEK_CUR:
+                next = this.pos + offset;
+                break;
+            case SEEK_END:
+                next = (await (await this.realFile()).stat()).size + offset;
+                break;
+            case SEEK_DATA:
+            case SEEK_HOLE:
+                if (offset < 0)
+                    throw new FsError('ENXIO', 'lseek', '/' + this.path);
+                next = await (await this.realFile()).seekData(offset, whence);
+                break;
+            default: throw new FsError('EINVAL', 'lseek', '/' + this.path);
+        }
+        if (!Number.isSafeInteger(next) || next < 0)
+            throw new FsError('EINVAL', 'lseek', '/' + this.path);
+        this.pos = next;
+        return next;
+    }
+    async allocate(offset, length, mode = 0) {
+        if (offset < 0 || length <= 0)
+            throw new FsError('EINVAL', 'fallocate', '/' + this.path);
+        this.need(true, 'fallocate');
+        await (await this.realFile()).allocate(mode, offset, length);
+    }
+    async flush() {
+        if (this.closed)
+            throw new FsError('EBADF', 'flush', '/' + this.path);
+    }
+    async close() {
+        if (this.closed)
+            return;
+        this.closed = true;
+        this.core.handles.remove(this);
+        if (this.reopening)
+            await this.reopening.catch(() => undefined);
+        const real = this.real;
+        this.real = undefined;
+        await real?.close();
+    }
+}

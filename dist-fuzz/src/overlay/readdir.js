@@ -1,0 +1,45 @@
+/**
+ * Merged directory listing (ovl_iterate): the union of the layers' names, upper first;
+ * whiteouts hide lower names; an opaque directory stops the merge (the lookup already cut
+ * its parts there); markers never appear.
+ */
+import { FsError } from '../errors.js';
+import { S_IFCHR, S_IFMT, isDir } from '../layers/constants.js';
+import { joinPath } from '../layers/path.js';
+import { isKernelWhiteout, OPAQUE_MARKER, WH_PREFIX } from './whiteout.js';
+export async function readMergedDir(stack, dir) {
+    if (!isDir(dir.parts[0].st.mode))
+        throw new FsError('ENOTDIR', 'scandir', dir.path);
+    const seen = new Set();
+    const out = [];
+    for (const part of dir.parts) {
+        const layer = stack.layers[part.li];
+        const entries = [...(await layer.readdir(part.path))].sort(byName);
+        const hidden = [];
+        for (const ent of entries) {
+            if (ent.name.startsWith(WH_PREFIX)) {
+                if (ent.name !== OPAQUE_MARKER)
+                    hidden.push(ent.name.slice(WH_PREFIX.length));
+                continue;
+            }
+            if (seen.has(ent.name))
+                continue;
+            seen.add(ent.name);
+            let type = ent.type;
+            if (type === 0 || type === S_IFCHR) {
+                const st = await layer.lstat(joinPath(part.path, ent.name));
+                if (isKernelWhiteout(st))
+                    continue;
+                type = st.mode & S_IFMT;
+            }
+            out.push({ name: ent.name, type, li: part.li, path: joinPath(part.path, ent.name) });
+        }
+        // A name whited out here is hidden in every layer below, but not in this one or above.
+        for (const name of hidden)
+            seen.add(name);
+    }
+    return out;
+}
+function byName(a, b) {
+    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}

@@ -1,0 +1,120 @@
+/**
+ * rename(2) (ovl_rename): copy up the source, rename in the upper layer, leave a whiteout
+ * at the old name when a lower layer has it. A directory with lower parts can only move
+ * with redirect_dir (the kernel's redirect xattr); otherwise EXDEV, as overlayfs answers,
+ * so `mv` falls back to copying.
+ */
+import { FsError } from '../errors.js';
+import { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, isDir } from '../layers/constants.js';
+import { upperWhiteout } from './create.js';
+import { top } from './lookup.js';
+import { readMergedDir } from './readdir.js';
+import { makeKernelWhiteout, makeOciWhiteout, markOpaque, redirectXattr, removeOciWhiteout } from './whiteout.js';
+import { removeTree } from './work.js';
+export async function renameEntry(core, from, to, flags = 0) {
+    const upper = core.upper('rename', from);
+    if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE) || (flags & RENAME_NOREPLACE && flags & RENAME_EXCHANGE)) {
+        throw new FsError('EINVAL', 'rename', '/' + from);
+    }
+    const [sp0, sname] = await core.parentOf(from, 'rename');
+    const [dp0, dname] = await core.parentOf(to, 'rename');
+    const src = await core.lookup.child(sp0, sname);
+    if (src === null)
+        throw new FsError('ENOENT', 'rename', '/' + from);
+    const dst = await core.lookup.child(dp0, dname);
+    const srcDir = isDir(top(src).st.mode);
+    if (to.startsWith(from + '/'))
+        throw new FsError('EINVAL', 'rename', '/' + from);
+    if (flags & RENAME_EXCHANGE) {
+        if (dst === null)
+            throw new FsError('ENOENT', 'rename', '/' + to);
+        if (from.startsWith(to + '/'))
+            throw new FsError('EINVAL', 'rename', '/' + from);
+        return exchange(core, src, dst);
+    }
+    if (dst !== null) {
+        if (flags & RENAME_NOREPLACE)
+            throw new FsError('EEXIST', 'rename', '/' + to);
+        if (from === to)
+            return;
+        const dstDir = isDir(top(dst).st.mode);
+        if (srcDir && !dstDir)
+            throw new FsError('ENOTDIR', 'rename', '/' + to);
+        if (!srcDir && dstDir)
+            throw new FsError('EISDIR', 'rename', '/' + to);
+        if (dstDir && (await readMergedDir(core.stack, dst)).length > 0)
+            throw new FsError('ENOTEMPTY', 'rename', '/' + to);
+        if (top(dst).st.ino === top(src).st.ino && top(dst).li === top(src).li && !srcDir)
+            return; // hard links of one file
+    }
+    const redirect = srcDir && !pureUpper(core, src);
+    if (redirect && !core.opts.redirectDir)
+        throw new FsError('EXDEV', 'rename', '/' + from);
+    const lowerPath = redirect ? await redirectOrigin(core, src) : null;
+    const up = await core.copyUp.copyUp(src);
+    const sp = await core.upperParent(sp0);
+    const dp = await core.upperParent(dp0);
+    const srcWhiteout = await core.lookup.lowerHasName(sp0, sname);
+    const dstLower = await core.lookup.lowerHasName(dp0, dname);
+    // Prepare the target name in the upper layer: an emptied directory loses its markers,
+    // a whiteout in the way of a directory goes, and a directory landing where a lower one
+    // is must not let it show through.
+    const dstWhiteout = dst === null ? await upperWhiteout(core, dp, to, dname) : null;
+    if (dst !== null && core.stack.isUpper(top(dst).li) && isDir(top(dst).st.mode)) {
+        for (const ent of await upper.readdir(to))
+            await removeTree(upper, `${to}/${ent.name}`);
+    }
+    if (srcDir && dstLower && lowerPath === null)
+        await markOpaque(upper, top(up).path);
+    if (lowerPath !== null)
+        await upper.setxattr(top(up).path, redirectXattr(upper), Buffer.from('/' + lowerPath));
+    if (srcDir && dstWhiteout === 'kernel')
+        await upper.unlink(to);
+    await moveLeavingWhiteout(upper, from, to, srcWhiteout, top(sp).path, sname);
+    if (dstWhiteout === 'oci')
+        await removeOciWhiteout(upper, top(dp).path, dname);
+    core.handles.renamed(from, to);
+}
+/** A directory whose every part is in the upper layer: it can move like any upper object. */
+function pureUpper(core, e) {
+    return e.parts.length === 1 && core.stack.isUpper(top(e).li);
+}
+/** The lower path a redirected directory keeps merging with: an existing redirect, or its own. */
+async function redirectOrigin(core, e) {
+    const lower = e.parts.find((p) => !core.stack.isUpper(p.li));
+    return lower ? lower.path : e.path;
+}
+async function moveLeavingWhiteout(upper, from, to, whiteout, dir, name) {
+    if (!whiteout)
+        return upper.rename(from, to);
+    if (upper.caps.whiteoutFormat === 'kernel') {
+        if (upper.caps.renameFlags) {
+            try {
+                return await upper.rename(from, to, RENAME_WHITEOUT);
+            }
+            catch (e) {
+                if (e.code !== 'EINVAL' && e.code !== 'ENOTSUP')
+                    throw e;
+            }
+        }
+        await upper.rename(from, to);
+        return makeKernelWhiteout(upper, from);
+    }
+    // The marker first: a crash in between leaves the object visible at its old name.
+    await makeOciWhiteout(upper, dir, name);
+    await upper.rename(from, to);
+}
+/** RENAME_EXCHANGE of two names; directories with lower parts can't be swapped (EXDEV). */
+async function exchange(core, a, b) {
+    const upper = core.stack.upper;
+    for (const e of [a, b]) {
+        if (isDir(top(e).st.mode) && !pureUpper(core, e))
+            throw new FsError('EXDEV', 'rename', '/' + e.path);
+    }
+    const ua = await core.copyUp.copyUp(a);
+    const ub = await core.copyUp.copyUp(b);
+    if (!upper.caps.renameFlags)
+        throw new FsError('EINVAL', 'rename', '/' + a.path);
+    await upper.rename(top(ua).path, top(ub).path, RENAME_EXCHANGE);
+    core.handles.exchanged(a.path, b.path);
+}

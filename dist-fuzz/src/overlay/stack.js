@@ -1,0 +1,51 @@
+import { CachedLayer } from './layer-cache.js';
+/** Inode numbers of distinct filesystems are kept apart by this many low bits (as xino does). */
+const INO_BITS = 2 ** 40;
+/**
+ * The layers of one overlay, upper first (index 0 when there is one), then the lowers
+ * top-most first, and the inode numbering that keeps objects of different filesystems apart.
+ */
+export class Stack {
+    layers;
+    upper;
+    work;
+    devIndex = new Map();
+    constructor(lowers, upper) {
+        this.upper = upper;
+        this.work = upper?.work;
+        this.layers = [...(upper ? [upper] : []), ...lowers.map((l) => new CachedLayer(l))];
+    }
+    /** Index of the first lower layer. */
+    get firstLower() {
+        return this.upper ? 1 : 0;
+    }
+    isUpper(li) {
+        return this.upper !== undefined && li === 0;
+    }
+    /**
+     * Registers each layer root's device in layer order, so the same set-up numbers its
+     * inodes the same way at every mount.
+     */
+    async init() {
+        for (let li = 0; li < this.layers.length; li++) {
+            const st = await this.layers[li].lstat('');
+            this.devKeyIndex(li, st.dev);
+        }
+    }
+    devKeyIndex(li, dev) {
+        // Host layers on one filesystem share inode space; other backends number their own.
+        const layer = this.layers[li];
+        const key = layer.kind === 'host' ? `host:${dev}` : `${li}:${dev}`;
+        let idx = this.devIndex.get(key);
+        if (idx === undefined) {
+            idx = this.devIndex.size;
+            this.devIndex.set(key, idx);
+        }
+        return idx;
+    }
+    /** The overlay inode number of a real object found in layer li. */
+    inoOf(li, st) {
+        const idx = this.devKeyIndex(li, st.dev);
+        return idx === 0 ? st.ino : idx * INO_BITS + (st.ino % INO_BITS);
+    }
+}

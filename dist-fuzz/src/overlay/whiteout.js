@@ -1,0 +1,96 @@
+import { S_IFCHR, S_IFREG, isChr } from '../layers/constants.js';
+import { joinPath } from '../layers/path.js';
+export const WH_PREFIX = '.wh.';
+export const OPAQUE_MARKER = '.wh..wh..opq';
+export const OPAQUE_XATTRS = ['trusted.overlay.opaque', 'user.overlay.opaque'];
+export const REDIRECT_XATTRS = ['trusted.overlay.redirect', 'user.overlay.redirect'];
+/** A name that is overlay metadata in a layer, never shown or creatable through the overlay. */
+export function isMarkerName(name) {
+    return name.startsWith(WH_PREFIX);
+}
+/** A char 0/0 device: the kernel's whiteout. */
+export function isKernelWhiteout(st) {
+    return isChr(st.mode) && st.rdev === 0;
+}
+/** xattr names the overlay keeps for itself: hidden from listxattr, refused to setxattr. */
+export function isPrivateXattr(name) {
+    return name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.') ||
+        name.startsWith('trusted.strata.') || name.startsWith('user.strata.');
+}
+export async function hasOciWhiteout(layer, dir, name) {
+    try {
+        await layer.lstat(joinPath(dir, WH_PREFIX + name));
+        return true;
+    }
+    catch (e) {
+        if (e.code === 'ENOENT' || e.code === 'ENAMETOOLONG')
+            return false;
+        throw e;
+    }
+}
+export async function isOpaqueDir(layer, path) {
+    if (layer.caps.xattrs || layer.caps.trustedXattrs) {
+        for (const name of OPAQUE_XATTRS) {
+            try {
+                const v = await layer.getxattr(path, name);
+                if (v.length === 1 && v[0] === 0x79 /* 'y' */)
+                    return true;
+            }
+            catch (e) {
+                const code = e.code;
+                if (code !== 'ENODATA' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EPERM')
+                    throw e;
+            }
+        }
+    }
+    try {
+        await layer.lstat(joinPath(path, OPAQUE_MARKER));
+        return true;
+    }
+    catch (e) {
+        if (e.code === 'ENOENT')
+            return false;
+        throw e;
+    }
+}
+/** Where the kernel format is written, the trusted.* namespace; elsewhere user.* (userxattr). */
+function xattrPrefix(upper) {
+    return upper.caps.whiteoutFormat === 'kernel' ? 'trusted' : 'user';
+}
+export function redirectXattr(upper) {
+    return `${xattrPrefix(upper)}.overlay.redirect`;
+}
+export function originXattr(upper) {
+    return `${xattrPrefix(upper)}.strata.origin`;
+}
+/** Marks a directory of the upper (or work) layer opaque, in the layer's format. */
+export async function markOpaque(layer, path) {
+    if (layer.caps.whiteoutFormat === 'kernel') {
+        await layer.setxattr(path, 'trusted.overlay.opaque', Buffer.from('y'));
+    }
+    else {
+        const f = await layer.open(joinPath(path, OPAQUE_MARKER), 0o1 | 0o100 /* O_WRONLY|O_CREAT */, S_IFREG | 0o644);
+        await f.close();
+    }
+}
+/**
+ * Writes a whiteout for `name` in `dir` of the upper layer. For the kernel format the caller
+ * decides how it lands (directly, or built in work and renamed over an entry); this makes a
+ * fresh one at (layer, path).
+ */
+export async function makeKernelWhiteout(layer, path) {
+    await layer.mknod(path, S_IFCHR | 0o000, 0);
+}
+export async function makeOciWhiteout(layer, dir, name) {
+    const f = await layer.open(joinPath(dir, WH_PREFIX + name), 0o1 | 0o100 | 0o200 /* O_WRONLY|O_CREAT|O_EXCL */, 0o644);
+    await f.close();
+}
+export async function removeOciWhiteout(layer, dir, name) {
+    try {
+        await layer.unlink(joinPath(dir, WH_PREFIX + name));
+    }
+    catch (e) {
+        if (e.code !== 'ENOENT')
+            throw e;
+    }
+}

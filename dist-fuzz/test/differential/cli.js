@@ -1,0 +1,32 @@
+/**
+ * `npm run fuzz -- [--ops N] [--seed S] [--length L] [--engines kernel,strata,fuse] [--fsx]`
+ * Long differential runs (or, with --fsx, the data-integrity exerciser). Ends with one line
+ * `fuzz: N ops, M mismatches`; exits non-zero when M > 0.
+ */
+import { fuzz } from './fuzz.js';
+function arg(name, fallback) {
+    const i = process.argv.indexOf(`--${name}`);
+    return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+async function main() {
+    const ops = Number(arg('ops', '2000'));
+    const seed = Number(arg('seed', String(Date.now() % 1_000_000)));
+    const log = (s) => console.log(s);
+    if (process.argv.includes('--fsx')) {
+        const { fsxSession } = await import('./fsx-session.js');
+        const r = await fsxSession({ ops, seed, target: arg('target', 'strata'), log });
+        console.log(`fuzz: ${r.ops} ops, ${r.mismatches} mismatches`);
+        return r.mismatches > 0 ? 1 : 0;
+    }
+    const engines = arg('engines', 'kernel,strata').split(',');
+    const length = Number(arg('length', '80'));
+    log(`fuzz: seeds from ${seed}, ${length} ops per case, engines ${engines.join(',')}`);
+    const r = await fuzz({ ops, seed, length, engines, shrinkLimit: Number(arg('shrink', '6')), log });
+    console.log(`fuzz: ${r.ops} ops, ${r.found.length} mismatches`);
+    return r.found.length > 0 ? 1 : 0;
+}
+main().then((code) => process.exit(code), (e) => {
+    console.error(e);
+    console.log('fuzz: 0 ops, 1 mismatches');
+    process.exit(2);
+});

@@ -1,0 +1,121 @@
+/**
+ * Whole-tree snapshots compared at the end of a sequence: the merged tree as each engine
+ * shows it, and each engine's upper directory read raw with whiteout and opaque formats
+ * mapped to one form (so a kernel-format and an OCI-format upper compare equal).
+ */
+import * as fsp from 'node:fs/promises';
+import { join } from 'node:path';
+import { errCode, hash, InoClasses, normStat } from './exec.js';
+import { getxattr, listxattr } from './libc.js';
+const child = (dir, name) => (dir === '' ? name : `${dir}/${name}`);
+async function attempt(f) {
+    try {
+        return await f();
+    }
+    catch (e) {
+        return { err: errCode(e) };
+    }
+}
+export async function snapshotMerged(fs) {
+    const inos = new InoClasses();
+    const out = {};
+    const visit = async (p) => {
+        let s;
+        try {
+            s = await fs.lstat(p);
+        }
+        catch (e) {
+            out[p || '/'] = { err: errCode(e) };
+            return;
+        }
+        const e = normStat(s, inos);
+        if (e.t === 'f')
+            e.data = await attempt(async () => hash(await fs.readFile(p)));
+        if (e.t === 'l')
+            e.target = await attempt(() => fs.readlink(p));
+        else
+            e.xattrs = await attempt(() => xattrsOf(fs, p));
+        out[p || '/'] = e;
+        if (e.t !== 'd')
+            return;
+        let names;
+        try {
+            names = (await fs.readdir(p)).sort();
+        }
+        catch (err) {
+            e.readdir = { err: errCode(err) };
+            return;
+        }
+        for (const n of names)
+            await visit(child(p, n));
+    };
+    await visit('');
+    return out;
+}
+async function xattrsOf(fs, p) {
+    const out = {};
+    for (const n of (await fs.listxattr(p)).filter((x) => !x.startsWith('security.')).sort()) {
+        out[n] = (await fs.getxattr(p, n)).toString('latin1');
+    }
+    return out;
+}
+const isOverlayXattr = (n) => n.startsWith('trusted.') || n.startsWith('user.overlay.') || n.startsWith('security.');
+/** An upper (or any layer) directory as the overlay would read it, formats mapped. */
+export async function snapshotLayer(root) {
+    const inos = new InoClasses();
+    const out = {};
+    const visit = async (rel) => {
+        const abs = join(root, rel);
+        const s = await fsp.lstat(abs, { bigint: true });
+        const mode = Number(s.mode);
+        if ((mode & 0o170000) === 0o020000 && s.rdev === 0n) {
+            out[rel] = 'whiteout';
+            return;
+        }
+        const e = normStat({ mode, size: Number(s.size), nlink: Number(s.nlink), uid: Number(s.uid), gid: Number(s.gid), ino: Number(s.ino), atimeNs: s.atimeNs, mtimeNs: s.mtimeNs }, inos);
+        if (e.t === 'f')
+            e.data = hash(await fsp.readFile(abs));
+        if (e.t === 'l')
+            e.target = await fsp.readlink(abs);
+        const names = listxattr(abs, false);
+        const x = {};
+        for (const n of names.filter((n) => !isOverlayXattr(n)).sort())
+            x[n] = getxattr(abs, n, false).toString('latin1');
+        e.xattrs = x;
+        out[rel || '/'] = e;
+        if (e.t !== 'd')
+            return;
+        const opaque = ['trusted.overlay.opaque', 'user.overlay.opaque'].some((n) => names.includes(n) && getxattr(abs, n, false).toString() === 'y');
+        e.opaque = opaque;
+        for (const n of (await fsp.readdir(abs)).sort()) {
+            if (n === '.wh..wh..opq')
+                e.opaque = true;
+            else if (n.startsWith('.wh.'))
+                out[child(rel, n.slice(4))] = 'whiteout';
+            else
+                await visit(child(rel, n));
+        }
+    };
+    await visit('');
+    return out;
+}
+/** The first difference between two snapshots, or null. */
+export function diffSnapshots(a, b) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    for (const k of keys) {
+        if (JSON.stringify(a[k]) !== JSON.stringify(b[k]))
+            return { path: k, a: a[k], b: b[k] };
+    }
+    return null;
+}
+/** Entries left in a work dir (strata must leave none once closed). */
+export async function workLeftovers(work) {
+    try {
+        return await fsp.readdir(work);
+    }
+    catch (e) {
+        if (e.code === 'ENOENT')
+            return [];
+        throw e;
+    }
+}

@@ -1,0 +1,134 @@
+/**
+ * The engines a sequence runs on, behind one small fs-like interface: the kernel overlay
+ * and a strata FUSE mount through node:fs on their mountpoint, strata in-process through
+ * its fs.promises-shaped API. Each gets its own copy of the layer tree.
+ */
+import * as fsp from 'node:fs/promises';
+import { join } from 'node:path';
+import { createOverlay } from '../../src/index.js';
+import { detach, getxattr, isMounted, listxattr, mount, removexattr, setxattr } from './libc.js';
+import { buildLayer } from './tree.js';
+const st = (s) => ({
+    mode: Number(s.mode), size: Number(s.size), nlink: Number(s.nlink), uid: Number(s.uid), gid: Number(s.gid),
+    ino: Number(s.ino), atimeNs: s.atimeNs, mtimeNs: s.mtimeNs,
+});
+/** node:fs (and libc for xattrs) on a mountpoint. */
+export function mountFs(root) {
+    const at = (p) => join(root, p);
+    return {
+        stat: async (p) => st(await fsp.stat(at(p), { bigint: true })),
+        lstat: async (p) => st(await fsp.lstat(at(p), { bigint: true })),
+        readdir: (p) => fsp.readdir(at(p)),
+        readFile: (p) => fsp.readFile(at(p)),
+        writeFile: (p, d, flag) => fsp.writeFile(at(p), d, { flag }),
+        open: async (p, flags, mode) => {
+            const fh = await fsp.open(at(p), flags, mode);
+            return {
+                read: async (b, o, l, pos) => (await fh.read(b, o, l, pos)).bytesRead,
+                write: async (b, o, l, pos) => (await fh.write(b, o, l, pos)).bytesWritten,
+                truncate: (l) => fh.truncate(l),
+                stat: async () => st(await fh.stat({ bigint: true })),
+                sync: () => fh.sync(),
+                close: () => fh.close(),
+            };
+        },
+        mkdir: (p, m) => fsp.mkdir(at(p), m).then(() => undefined),
+        rmdir: (p) => fsp.rmdir(at(p)),
+        unlink: (p) => fsp.unlink(at(p)),
+        rename: (p, q) => fsp.rename(at(p), at(q)),
+        link: (p, q) => fsp.link(at(p), at(q)),
+        symlink: (t, p) => fsp.symlink(t, at(p)),
+        readlink: (p) => fsp.readlink(at(p)),
+        chmod: (p, m) => fsp.chmod(at(p), m),
+        chown: (p, u, g) => fsp.chown(at(p), u, g),
+        lchown: (p, u, g) => fsp.lchown(at(p), u, g),
+        utimes: (p, a, m) => fsp.utimes(at(p), a, m),
+        lutimes: (p, a, m) => fsp.lutimes(at(p), a, m),
+        truncate: (p, l) => fsp.truncate(at(p), l),
+        setxattr: async (p, n, v, f) => setxattr(at(p), n, v, f),
+        getxattr: async (p, n) => getxattr(at(p), n),
+        listxattr: async (p) => listxattr(at(p)),
+        removexattr: async (p, n) => removexattr(at(p), n),
+    };
+}
+export function strataFs(ov) {
+    const at = (p) => '/' + p;
+    const conv = (s) => ({
+        mode: s.mode, size: s.size, nlink: s.nlink, uid: s.uid, gid: s.gid, ino: s.ino, atimeNs: s.atimeNs, mtimeNs: s.mtimeNs,
+    });
+    return {
+        stat: async (p) => conv(await ov.stat(at(p))),
+        lstat: async (p) => conv(await ov.lstat(at(p))),
+        readdir: async (p) => (await ov.readdir(at(p))),
+        readFile: async (p) => (await ov.readFile(at(p))),
+        writeFile: (p, d, flag) => ov.writeFile(at(p), d, { flag }),
+        open: async (p, flags, mode) => {
+            const fh = await ov.open(at(p), flags, mode);
+            return {
+                read: async (b, o, l, pos) => (await fh.read(b, o, l, pos)).bytesRead,
+                write: async (b, o, l, pos) => (await fh.write(b, o, l, pos)).bytesWritten,
+                truncate: (l) => fh.truncate(l),
+                stat: async () => conv(await fh.stat()),
+                sync: () => fh.sync(),
+                close: () => fh.close(),
+            };
+        },
+        mkdir: (p, m) => ov.mkdir(at(p), m).then(() => undefined),
+        rmdir: (p) => ov.rmdir(at(p)),
+        unlink: (p) => ov.unlink(at(p)),
+        rename: (p, q) => ov.rename(at(p), at(q)),
+        link: (p, q) => ov.link(at(p), at(q)),
+        symlink: (t, p) => ov.symlink(t, at(p)),
+        readlink: (p) => ov.readlink(at(p)),
+        chmod: (p, m) => ov.chmod(at(p), m),
+        chown: (p, u, g) => ov.chown(at(p), u, g),
+        lchown: (p, u, g) => ov.lchown(at(p), u, g),
+        utimes: (p, a, m) => ov.utimes(at(p), a, m),
+        lutimes: (p, a, m) => ov.lutimes(at(p), a, m),
+        truncate: (p, l) => ov.truncate(at(p), l),
+        setxattr: (p, n, v, f) => ov.setxattr(at(p), n, v, f),
+        getxattr: (p, n) => ov.getxattr(at(p), n),
+        listxattr: (p) => ov.listxattr(at(p)),
+        removexattr: (p, n) => ov.removexattr(at(p), n),
+    };
+}
+/** The tree in dir: l0 (top-most lower) .. lN, upper, work, mnt. */
+export async function buildLayout(dir, tree) {
+    const lower = tree.lower.map((_, i) => join(dir, `l${i}`));
+    for (let i = 0; i < lower.length; i++)
+        await buildLayer(lower[i], tree.lower[i]);
+    const upper = join(dir, 'upper');
+    await buildLayer(upper, tree.upper);
+    const work = join(dir, 'work');
+    const mnt = join(dir, 'mnt');
+    await fsp.mkdir(work);
+    await fsp.mkdir(mnt);
+    return { lower, upper, work, mnt };
+}
+/** The oracle; options pin what strata models by default (no redirects, index, metacopy, xino). */
+export async function kernelTarget(dir, tree) {
+    const l = await buildLayout(dir, tree);
+    mount(['-t', 'overlay', 'overlay', '-o', `lowerdir=${l.lower.join(':')},upperdir=${l.upper},workdir=${l.work},redirect_dir=off,index=off,metacopy=off,xino=off`, l.mnt]);
+    return {
+        name: 'kernel', fs: mountFs(l.mnt), upper: l.upper, work: l.work,
+        async close() {
+            if (isMounted(l.mnt))
+                detach(l.mnt);
+        },
+    };
+}
+export async function strataTarget(dir, tree) {
+    const l = await buildLayout(dir, tree);
+    const ov = await createOverlay({ lower: l.lower, upper: l.upper, work: l.work });
+    // Node applies the process umask to what it creates on a mount; the API has its own.
+    ov.umask = process.umask();
+    let open = true;
+    return {
+        name: 'strata', fs: strataFs(ov), upper: l.upper, work: join(l.work, 'work'),
+        async close() {
+            if (open)
+                await ov.close();
+            open = false;
+        },
+    };
+}
