@@ -41,7 +41,7 @@ const HELP = `usage: npm run bench -- [options]
   --quick               reduced run (256 MiB files, 2,000 files, 1 rep), under 2 minutes
   --reps N              repetitions per workload (median reported)          [3; quick 1]
   --size MiB            big lower file / sequential write size              [1024; quick 256]
-  --rand-size MiB       file size for random writes                          [256; quick 64]
+  --rand-size MiB       file size for random writes                          [256; quick 32]
   --rand-seconds S      fixed duration of each random-I/O run                [5; quick 1]
   --files N             metadata workload file count                         [10000; quick 2000]
   --repo-files N        files in the synthetic git repository                [3000; quick 1000]
@@ -103,7 +103,7 @@ export function parseConfig(argv: string[]): Config {
     quick: q,
     reps: Math.max(1, Math.round(num(v.reps, q ? 1 : 3, 'reps'))),
     sizeMiB: num(v.size, q ? 256 : 1024, 'size'),
-    randSizeMiB: num(v['rand-size'], q ? 64 : 256, 'rand-size'),
+    randSizeMiB: num(v['rand-size'], q ? 32 : 256, 'rand-size'),
     randSeconds: num(v['rand-seconds'], q ? 1 : 5, 'rand-seconds'),
     metaFiles: Math.round(num(v.files, q ? 2000 : 10000, 'files')),
     repoFiles: Math.round(num(v['repo-files'], q ? 1000 : 3000, 'repo-files')),

@@ -53,9 +53,22 @@ const withValue = (cb) => (err, v) => (err ? cb(errno(err)) : cb(0, v))
 const toSeconds = (t, current) =>
   t === 'omit' ? current : t === 'now' ? Date.now() / 1000 : typeof t === 'bigint' ? Number(t) / 1e9 : t / 1000
 
+// The patched binding takes BigInt nanosecond times (its utimens handler lost the split
+// low/high arguments); the stock one takes Dates and keeps milliseconds. Truncated times would
+// make git re-hash every file whose index entry has nanoseconds, a cost strata does not pay.
+const NS_TIMES = Fuse.prototype._op_utimens.length <= 4
+const toStat = (st) => ({
+  mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size),
+  dev: Number(st.dev), nlink: Number(st.nlink), ino: Number(st.ino), rdev: Number(st.rdev),
+  blksize: Number(st.blksize), blocks: Number(st.blocks),
+  atime: st.atimeNs, mtime: st.mtimeNs, ctime: st.ctimeNs,
+})
+const statCb = (cb) => (NS_TIMES ? (err, st) => (err ? cb(errno(err)) : cb(0, toStat(st))) : withValue(cb))
+const statOpts = { bigint: NS_TIMES }
+
 const ops = {
-  getattr: (p, cb) => fs.lstat(real(p), withValue(cb)),
-  fgetattr: (p, fd, cb) => fs.fstat(fd, withValue(cb)),
+  getattr: (p, cb) => fs.lstat(real(p), statOpts, statCb(cb)),
+  fgetattr: (p, fd, cb) => fs.fstat(fd, statOpts, statCb(cb)),
   access: (p, mode, ...rest) => fs.access(real(p), mode, done(last(rest))),
   statfs: (p, cb) =>
     fs.statfs(real(p), (err, s) =>

@@ -17,6 +17,16 @@ export interface TargetInfo {
 
 const PEERS = ['fuse-overlayfs', 'kernel', 'floor'] as const
 
+const METHOD = [
+  'cold: `sync; echo 3 > /proc/sys/vm/drop_caches` right before; warm: the same measurement again at once',
+  'fio: psync, buffered, invalidate=0, fallocate=none; the sequential write ends in fsync (end_fsync=1), counted in its MiB/s',
+  'random I/O: the lower file is read into the page cache first; random writes go to a new file laid out before the clock starts',
+  'metadata: one child process making the syscalls in a loop (bench/ops.ts), its start-up not counted',
+  'tree, git: wall clock of tar, find, du, rm, git (their ~1 ms start-up included)',
+  'copy-up: open(O_WRONLY) of the big lower file, lower file in the page cache; plain and floor copy nothing (bare open)',
+  'fresh directories/mounts per workload (copy-up, git: per repetition); targets take turns, in a rotating order',
+]
+
 export function median(xs: number[] | undefined): number | undefined {
   if (!xs || xs.length === 0) return undefined
   const s = [...xs].sort((a, b) => a - b)
@@ -86,7 +96,9 @@ export async function report(
   for (const w of out.results) {
     for (const m of w.metrics) {
       const medians = Object.fromEntries(names.map((n) => [n, median(w.values[n]?.[m.key])]))
-      const ratios = Object.fromEntries(PEERS.map((p) => [`strata/${p}`, costRatio(medians.strata, medians[p], m.unit)]))
+      const ratios = Object.fromEntries(
+        PEERS.map((p) => [`strata/${p}`, p === 'floor' && m.floorRatio === false ? undefined : costRatio(medians.strata, medians[p], m.unit)]),
+      )
       const all = Object.values(medians).filter((v): v is number => v !== undefined)
       // seconds rows read best in ms when every median is short
       const ms = m.unit === 's' && all.length > 0 && Math.max(...all) < 10
@@ -109,6 +121,8 @@ export async function report(
   }
   console.log(`\n${table(rows)}`)
   console.log('ratios: strata cost / peer cost (time ratio; inverse for MiB/s and IOPS): above 1x strata is slower.')
+  console.log(`medians of ${cfg.reps} repetition${cfg.reps > 1 ? 's' : ''}; method:`)
+  for (const line of METHOD) console.log(`  - ${line}`)
   for (const w of out.results) {
     for (const [t, why] of Object.entries(w.notes)) console.log(`  ${w.name} / ${t}: ${why}`)
   }
@@ -116,6 +130,7 @@ export async function report(
     date: new Date().toISOString(),
     quick: cfg.quick,
     config: cfg,
+    method: METHOD,
     ...extra,
     targets,
     mountOptions: out.options,

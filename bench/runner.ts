@@ -24,12 +24,30 @@ export interface RunOutput {
 }
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+const poolKey = (r: OpenRequest) => `${r.lower}\0${r.base}\0${r.clone}`
 const rotate = <T>(xs: T[], k: number): T[] => xs.map((_, i) => xs[(i + k) % xs.length] as T)
 
 export async function runAll(cfg: Config, targets: Target[], workloads: Workload[], fx: Fixtures): Promise<RunOutput> {
   const options: Record<string, string[]> = {}
   const results: WorkloadResult[] = []
-  for (const w of workloads) {
+  // consecutive workloads on the same lower (seq, then rand) share one session per target
+  const pool = new Map<string, { key: string; session: Session }>()
+  const release = async (name: string, onError: (err: unknown) => void) => {
+    const pooled = pool.get(name)
+    pool.delete(name)
+    await pooled?.session.close().catch(onError)
+  }
+  const targetNamed = (name: string) => targets.find((t) => t.name === name) as Target
+  try {
+    for (const w of workloads) await runOne(w)
+  } finally {
+    for (const name of [...pool.keys()]) {
+      await release(name, (err) => console.log(`[bench]   ${name}: closing failed: ${(err as Error).message}`))
+    }
+  }
+  return { results, options }
+
+  async function runOne(w: Workload): Promise<void> {
     const t0 = Date.now()
     const res: WorkloadResult = { name: w.name, title: w.title, metrics: w.metrics, values: {}, notes: {}, seconds: 0 }
     results.push(res)
@@ -38,7 +56,7 @@ export async function runAll(cfg: Config, targets: Target[], workloads: Workload
     if (typeof layers === 'string') {
       for (const t of targets) res.notes[t.name] = layers
       console.log(`[bench]   not run: ${layers}`)
-      continue
+      return
     }
     const active = targets.filter((t) => {
       const why = w.skip?.(t)
@@ -74,28 +92,33 @@ export async function runAll(cfg: Config, targets: Target[], workloads: Workload
     }
 
     if (!w.perRepMount) {
-      const sessions = new Map<string, Session>()
-      try {
-        for (const t of active) {
+      const key = poolKey(layers)
+      for (const t of active) {
+        try {
+          const pooled = pool.get(t.name)
+          if (pooled?.key !== key) {
+            await release(t.name, (err) => fail(t, err))
+            pool.set(t.name, { key, session: await open(t, layers) })
+          }
+        } catch (err) {
+          fail(t, err)
+        }
+      }
+      for (let rep = 0; rep < cfg.reps; rep++) {
+        for (const t of rotate(active, rep)) {
+          const s = pool.get(t.name)?.session
+          if (!s || res.notes[t.name]) continue
           try {
-            sessions.set(t.name, await open(t, layers))
+            await measure(t, s, rep)
           } catch (err) {
             fail(t, err)
+            // a session that failed once is not handed to the next workload
+            await release(t.name, () => undefined)
           }
-        }
-        for (let rep = 0; rep < cfg.reps; rep++) {
-          for (const t of rotate(active, rep)) {
-            const s = sessions.get(t.name)
-            if (!s || res.notes[t.name]) continue
-            await measure(t, s, rep).catch((err) => fail(t, err))
-          }
-        }
-      } finally {
-        for (const [name, s] of sessions) {
-          await s.close().catch((err) => fail(active.find((t) => t.name === name) as Target, err))
         }
       }
     } else {
+      for (const name of [...pool.keys()]) await release(name, (err) => fail(targetNamed(name), err))
       for (let rep = 0; rep < cfg.reps; rep++) {
         for (const t of rotate(active, rep)) {
           if (res.notes[t.name]) continue
@@ -113,5 +136,4 @@ export async function runAll(cfg: Config, targets: Target[], workloads: Workload
     }
     res.seconds = (Date.now() - t0) / 1000
   }
-  return { results, options }
 }

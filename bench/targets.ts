@@ -12,6 +12,11 @@ export interface OpenRequest {
   base: string
   /** how directory targets get a private copy of the lower: hard links (read-only data) or a copy */
   clone: 'link' | 'copy'
+  /**
+   * Run on a private copy (plain, floor) to make it what the lower is to an overlay: a copy
+   * has new inode numbers and ctimes, and git's index records both.
+   */
+  fixCopy?: (dir: string) => Promise<void>
 }
 
 export interface Session {
@@ -64,6 +69,7 @@ export async function unmountFuse(mnt: string, first?: () => Promise<unknown>): 
 
 export async function cloneLower(req: OpenRequest, dest: string): Promise<void> {
   await runOk('cp', [req.clone === 'link' ? '-al' : '-a', req.lower, dest], { timeoutSec: 600 })
+  await req.fixCopy?.(dest)
 }
 
 export const plain: Target = {

@@ -18,7 +18,7 @@ export const copyupExt4: Workload = {
   name: 'copyup-ext4',
   title: 'copy-up: first write-open of the big lower file',
   needs: ['seq'],
-  metrics: [{ key: 'open', label: 'copy-up on the main disk', unit: 's' }],
+  metrics: [{ key: 'open', label: 'copy-up on the main disk', unit: 's', floorRatio: false }],
   layers: (fx) => (fx.seq ? { lower: fx.seq, base: fx.base, clone: 'link' } : `no fixture: ${fx.errors.seq}`),
   perRepMount: true,
   run: async (ctx) => ({ open: await firstWriteOpen(ctx) }),
@@ -28,7 +28,7 @@ export const copyupXfs: Workload = {
   name: 'copyup-xfs',
   title: 'copy-up on XFS with reflink',
   needs: ['xfs'],
-  metrics: [{ key: 'open', label: 'copy-up on XFS (reflink)', unit: 's' }],
+  metrics: [{ key: 'open', label: 'copy-up on XFS (reflink)', unit: 's', floorRatio: false }],
   layers: (fx) =>
     fx.xfs ? { lower: fx.xfs.lower, base: fx.xfs.base, clone: 'link' } : `no XFS image: ${fx.errors.xfs}`,
   perRepMount: true,

@@ -2,7 +2,7 @@
 // the mount, then `git status` cold (first run: git re-checks the index) and warm.
 import { join } from 'node:path'
 import { GIT_ENV } from '../fixtures.js'
-import { dropCaches } from '../proc.js'
+import { dropCaches, runOk } from '../proc.js'
 import { type Workload, op, timed } from './types.js'
 
 export const git: Workload = {
@@ -13,7 +13,15 @@ export const git: Workload = {
     { key: 'status-cold', label: 'git status, cold', unit: 's' },
     { key: 'status-warm', label: 'git status, warm', unit: 's' },
   ],
-  layers: (fx) => (fx.git ? { lower: fx.git.dir, base: fx.base, clone: 'copy' } : `no fixture: ${fx.errors.git}`),
+  layers: (fx) =>
+    fx.git
+      ? {
+          lower: fx.git.dir,
+          base: fx.base,
+          clone: 'copy',
+          fixCopy: (dir) => runOk('git', ['-C', join(dir, 'repo'), 'update-index', '-q', '--refresh'], { env: GIT_ENV(fx.work) }).then(() => undefined),
+        }
+      : `no fixture: ${fx.errors.git}`,
   perRepMount: true,
   async run(ctx) {
     const repo = join(ctx.root, 'repo')

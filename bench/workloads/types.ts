@@ -12,6 +12,8 @@ export interface Metric {
   key: string
   label: string
   unit: Unit
+  /** false where the floor does not do the work at all (copy-up), so a ratio would mislead */
+  floorRatio?: false
 }
 
 export const higherIsBetter = (u: Unit) => u !== 's'

@@ -88,7 +88,7 @@ export class StrataOverlay {
         await this.core.mkdir(await this.at(path, false, 'mkdir'), mode)
         return undefined
       }
-      const parts = (await this.at(path, true, 'mkdir')).split('/').filter(Boolean)
+      const parts = (await resolvePath(this.core, path, true, 'mkdir', true)).split('/').filter(Boolean)
       let first: string | undefined
       for (let i = 1; i <= parts.length; i++) {
         const p = '/' + parts.slice(0, i).join('/')

@@ -10,7 +10,11 @@ import type { OverlayFs } from '../overlay/types.js'
 
 const MAXSYMLINKS = 40
 
-export async function resolvePath(fs: OverlayFs, path: string, followLast: boolean, syscall: string): Promise<string> {
+/**
+ * `missingTail`: a missing component ends resolution and the rest is appended as written
+ * (mkdir -p makes it); otherwise only the last component may be missing.
+ */
+export async function resolvePath(fs: OverlayFs, path: string, followLast: boolean, syscall: string, missingTail = false): Promise<string> {
   if (typeof path !== 'string') throw new FsError('EINVAL', syscall, String(path), 'path must be a string')
   if (path === '') throw new FsError('ENOENT', syscall, path)
   if (path.includes('\0')) throw new FsError('EINVAL', syscall, path.replace(/\0/g, '\\0'), 'path contains a NUL byte')
@@ -34,8 +38,12 @@ export async function resolvePath(fs: OverlayFs, path: string, followLast: boole
     try {
       mode = (await fs.getattr('/' + done.join('/'))).mode
     } catch (e) {
-      if (last && (e as FsError).code === 'ENOENT') break
-      throw e
+      if ((e as FsError).code !== 'ENOENT' || !(last || missingTail)) throw e
+      for (const rest of todo.reverse()) {
+        if (rest === '..') done.pop()
+        else if (rest !== '' && rest !== '.') done.push(rest)
+      }
+      break
     }
     if ((mode & S_IFMT) === S_IFLNK) {
       if (++links > MAXSYMLINKS) throw new FsError('ELOOP', syscall, path)

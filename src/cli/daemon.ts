@@ -1,6 +1,6 @@
 /**
  * The mount daemon: checks the mountpoint, builds the overlay, mounts it through the FUSE
- * adapter, then serves until SIGTERM/SIGINT (unmount, exit 0) or until the mount is taken
+ * adapter, then serves until SIGTERM/SIGINT/SIGHUP (unmount, exit 0) or until the mount is taken
  * away from outside (umount, fusermount -u: exit 0). It never touches its own mount.
  */
 import { promises as fsp, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs'
@@ -17,8 +17,11 @@ export interface Reporter {
   fail(message: string, exitCode: number): void
 }
 
-function log(msg: string): void {
-  process.stderr.write(`${new Date().toISOString()} strata[${process.pid}]: ${msg}\n`)
+// The background daemon's stderr is its log file; in the foreground only debug and trouble.
+let chatty = true
+
+function log(msg: string, always = false): void {
+  if (chatty || always) process.stderr.write(`${new Date().toISOString()} strata[${process.pid}]: ${msg}\n`)
 }
 
 export function checkFuseDevice(): void {
@@ -97,6 +100,7 @@ async function waitUntil(cond: () => boolean, ms: number): Promise<boolean> {
 }
 
 export async function runDaemon(cfg: MountConfig, report: Reporter, logFile?: string): Promise<void> {
+  chatty = logFile !== undefined || cfg.debug
   let interrupted: string | undefined
   let shutdown: ((why: string) => void) | undefined
   const onSignal = (sig: string) => {
@@ -105,7 +109,8 @@ export async function runDaemon(cfg: MountConfig, report: Reporter, logFile?: st
   }
   process.on('SIGTERM', () => onSignal('SIGTERM'))
   process.on('SIGINT', () => onSignal('SIGINT'))
-  process.on('SIGHUP', () => log('ignoring SIGHUP'))
+  // As libfuse's fuse_set_signal_handlers: a closed terminal ends a foreground mount.
+  process.on('SIGHUP', () => onSignal('SIGHUP'))
   const checkpoint = () => {
     if (interrupted) throw new CliError(`interrupted by ${interrupted} before the mount was ready`)
   }
@@ -176,13 +181,13 @@ export async function runDaemon(cfg: MountConfig, report: Reporter, logFile?: st
         try {
           await withDeadline(ownHandle.unmount(), 10_000, 'unmount')
         } catch (e) {
-          log(`unmount: ${oneLine(e)}`)
+          log(`unmount: ${oneLine(e)}`, true)
         }
-        if (mountIdPresent(id)) await detach(mnt, true).catch((e) => log(oneLine(e)))
+        if (mountIdPresent(id)) await detach(mnt, true).catch((e) => log(oneLine(e), true))
         // Requests already taken in hand are answered before the layers are released.
         await waitUntil(ended, 5_000)
       }
-      await ownFs.close().catch((e) => log(`close: ${oneLine(e)}`))
+      await ownFs.close().catch((e) => log(`close: ${oneLine(e)}`, true))
       removeRecord(mnt, process.pid)
       log('stopped')
       if (logFile && !cfg.debug) rmSync(logFile, { force: true })
@@ -193,8 +198,9 @@ export async function runDaemon(cfg: MountConfig, report: Reporter, logFile?: st
     if (ended()) shutdown?.('unmounted')
   }, 250)
 
-  process.on('uncaughtException', (e) => log(`uncaught: ${e.stack ?? e}`))
-  process.on('unhandledRejection', (e) => log(`unhandled rejection: ${(e as Error)?.stack ?? e}`))
+  // A request handler's bug must not take the mount down with it (that leaves it stale).
+  process.on('uncaughtException', (e) => log(`uncaught: ${e.stack ?? e}`, true))
+  process.on('unhandledRejection', (e) => log(`unhandled rejection: ${(e as Error)?.stack ?? e}`, true))
   log(`mounted ${mnt}`)
   report.ready(mnt)
   if (interrupted) shutdown(interrupted)

@@ -26,11 +26,9 @@ function showValue(v: Buffer): string {
 
 function describeXattrs(xattrs: Array<[string, Buffer]>): string[] {
   return xattrs.map(([name, v]) => {
-    if (/^(trusted|user)\.overlay\.opaque$/.test(name) && v.toString() === 'y') {
-      return `opaque (${name}=y): nothing of the lower layers shows through`
-    }
-    if (/^(trusted|user)\.overlay\.redirect$/.test(name)) return `redirect (${name}=${showValue(v)}): a renamed lower dir`
-    return `xattr ${name}=${showValue(v)}`
+    if (/^(trusted|user)\.overlay\.opaque$/.test(name) && v.toString() === 'y') return `opaque: ${name}=y, nothing below shows through`
+    if (/^(trusted|user)\.overlay\.redirect$/.test(name)) return `redirect: ${name}=${showValue(v)}, a renamed lower dir`
+    return `${name}=${showValue(v)}`
   })
 }
 
@@ -66,5 +64,8 @@ export async function listLayer(root: string): Promise<string[]> {
   await walk(root, '')
   if (rows.length === 0) return ['(empty)']
   const width = Math.min(28, Math.max(...rows.map((r) => r.label.length)))
-  return rows.flatMap((r) => r.what.map((w, i) => `${(i === 0 ? r.label : '').padEnd(width)}  ${w}`))
+  return rows.map((r) => {
+    const [what, ...notes] = r.what
+    return `${r.label.padEnd(width)}  ${what}${notes.length ? `  [${notes.join('; ')}]` : ''}`
+  })
 }

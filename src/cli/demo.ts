@@ -69,7 +69,7 @@ export async function demo(opts: { keep?: boolean } = {}): Promise<void> {
     )
     await step(
       '2. Write to a lower file: copy-up',
-      'The lower layers are never written. The first write copies the file (and its parent\ndirs) to the upper layer; from then on the upper copy is the file.',
+      'The lower layers are never written. The first write copies the file (and its parent\ndirs) to the upper layer; from then on the upper copy is the file. A strata.origin\nxattr keeps the lower inode number, so st_ino does not change with the copy-up.',
       async () => {
         await show("echo '10.0.0.2  db' >> etc/hosts", () => fsp.appendFile(m('etc/hosts'), '10.0.0.2\tdb\n'))
         await show('cat etc/hosts', () => cat('etc/hosts'))

@@ -7,7 +7,7 @@ import { isDir, isLnk, isReg, S_ISGID, S_ISUID } from '../layers/constants.js'
 import type { TimeSpec } from '../layers/layer.js'
 import type { Core } from './core.js'
 import { type Entry, top } from './lookup.js'
-import { isPrivateXattr } from './whiteout.js'
+import { escapeXattr, unescapeXattr } from './whiteout.js'
 
 async function upperOf(core: Core, path: string, syscall: string, skipData = false): Promise<Entry> {
   core.upper(syscall, path)
@@ -51,31 +51,34 @@ export async function truncateEntry(core: Core, path: string, length: number): P
 }
 
 export async function getxattrEntry(core: Core, path: string, name: string): Promise<Buffer> {
-  if (isPrivateXattr(name)) throw new FsError('ENODATA', 'getxattr', '/' + path)
+  const real = escapeXattr(name)
+  if (real === null) throw new FsError('ENODATA', 'getxattr', '/' + path)
   const e = await core.lookup.get(path, 'getxattr')
   const t = top(e)
-  return core.stack.layers[t.li]!.getxattr(t.path, name)
+  return core.stack.layers[t.li]!.getxattr(t.path, real)
 }
 
 export async function listxattrEntry(core: Core, path: string): Promise<string[]> {
   const e = await core.lookup.get(path, 'listxattr')
   const t = top(e)
   const names = await core.stack.layers[t.li]!.listxattr(t.path)
-  return names.filter((n) => !isPrivateXattr(n))
+  return names.map(unescapeXattr).filter((n): n is string => n !== null)
 }
 
 export async function setxattrEntry(core: Core, path: string, name: string, value: Buffer, flags = 0): Promise<void> {
-  if (isPrivateXattr(name)) throw new FsError('EPERM', 'setxattr', '/' + path)
+  const real = escapeXattr(name)
+  if (real === null) throw new FsError('EPERM', 'setxattr', '/' + path)
   const e = await upperOf(core, path, 'setxattr')
-  await core.stack.upper!.setxattr(top(e).path, name, value, flags)
+  await core.stack.upper!.setxattr(top(e).path, real, value, flags)
 }
 
 export async function removexattrEntry(core: Core, path: string, name: string): Promise<void> {
-  if (isPrivateXattr(name)) throw new FsError('ENODATA', 'removexattr', '/' + path)
+  const real = escapeXattr(name)
+  if (real === null) throw new FsError('ENODATA', 'removexattr', '/' + path)
   core.upper('removexattr', path)
   const e0 = await core.lookup.get(path, 'removexattr')
   // Nothing to remove is ENODATA without a copy-up, as ovl_xattr_set checks first.
   await getxattrEntry(core, path, name)
   const e = await core.copyUp.copyUp(e0)
-  await core.stack.upper!.removexattr(top(e).path, name)
+  await core.stack.upper!.removexattr(top(e).path, real)
 }

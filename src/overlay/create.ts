@@ -21,9 +21,11 @@ export interface NewObject {
   make(layer: Layer, path: string): Promise<RealFile | void>
 }
 
+// mkdir(2) ignores set-id bits in its mode (vfs_mkdir keeps rwx and sticky); the setgid
+// bit comes only from the parent.
 export const dirObject = (mode: number): NewObject => ({
-  mode: (mode & 0o7777) | 0o040000,
-  make: (l, p) => l.mkdir(p, mode & 0o7777),
+  mode: (mode & 0o1777) | 0o040000,
+  make: (l, p) => l.mkdir(p, mode & 0o1777),
 })
 export const symlinkObject = (target: string): NewObject => ({
   mode: 0o120777,
@@ -59,9 +61,10 @@ export async function upperWhiteout(core: Core, parent: Entry, path: string, nam
  * RealFile for regular files created by open(O_CREAT).
  */
 export async function createObject(core: Core, path: string, obj: NewObject, syscall: string, cred?: Credentials): Promise<RealFile | void> {
-  const upper = core.upper(syscall, path)
   const [parent0, name] = await core.parentOf(path, syscall)
+  // As filename_create: an existing name is EEXIST even on a read-only overlay.
   if ((await core.lookup.child(parent0, name)) !== null) throw new FsError('EEXIST', syscall, '/' + path)
+  const upper = core.upper(syscall, path)
   const parent = await core.upperParent(parent0)
   const owner = ownerFor(top(parent).st, cred)
   const mode = isDir(obj.mode) && top(parent).st.mode & S_ISGID ? obj.mode | S_ISGID : obj.mode
@@ -122,11 +125,11 @@ export async function setNewAttrs(layer: Layer, path: string, mode: number, owne
 
 /** link(2): copy up the source, then link it at the new name. */
 export async function linkObject(core: Core, existing: string, path: string): Promise<void> {
-  const upper = core.upper('link', path)
   const src = await core.lookup.get(existing, 'link')
-  // linkat(2) checks the new name before the source's type: EEXIST wins over EPERM.
+  // linkat(2) checks the new name before the source's type: EEXIST wins over EPERM and EROFS.
   const [parent0, name] = await core.parentOf(path, 'link')
   if ((await core.lookup.child(parent0, name)) !== null) throw new FsError('EEXIST', 'link', '/' + path)
+  const upper = core.upper('link', path)
   if (isDir(top(src).st.mode)) throw new FsError('EPERM', 'link', '/' + existing)
   const up = await core.copyUp.copyUp(src)
   const parent = await core.upperParent(parent0)

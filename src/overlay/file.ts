@@ -9,7 +9,7 @@ import { FsError } from '../errors.js'
 import {
   FS_APPEND_FL, O_ACCMODE, O_APPEND, O_CREAT, O_DIRECT, O_DIRECTORY, O_EXCL, O_NOATIME,
   O_NOCTTY, O_RDONLY, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
-  SETFL_MASK, isDir, isLnk,
+  SETFL_MASK, isDir, isLnk, isReg,
 } from '../layers/constants.js'
 import type { RealFile, Stat } from '../layers/layer.js'
 import type { Core } from './core.js'
@@ -43,10 +43,16 @@ export async function openFile(core: Core, path0: string, flags: number, mode = 
       e = await core.copyUp.copyUp(e, { skipData: (flags & O_TRUNC) !== 0 })
     }
   }
+  // Linux truncates on O_TRUNC whatever the access mode, and marks the data modified
+  // even when there was nothing to cut (open(2)); a copy-up with skipData left size 0.
+  if (created === undefined && flags & O_TRUNC && isReg(top(e).st.mode)) {
+    const upper = core.stack.upper!
+    if (top(e).st.size > 0) await upper.truncate(top(e).path, 0)
+    else await upper.utimens(top(e).path, 'omit', 'now')
+  }
   const h = new OverlayFileImpl(core, path, flags & ~(O_CREAT | O_EXCL | O_NOCTTY), await core.inoOf(e))
   try {
     await h.attach(e, created)
-    if (created === undefined && flags & O_TRUNC && acc !== O_RDONLY && top(e).st.size > 0) await h.truncate(0)
   } catch (err) {
     await h.close().catch(() => undefined)
     throw err

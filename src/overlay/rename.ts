@@ -25,23 +25,27 @@ export async function renameEntry(core: Core, from: string, to: string, flags = 
   if (src === null) throw new FsError('ENOENT', 'rename', '/' + from)
   const dst = await core.lookup.child(dp0, dname)
   const srcDir = isDir(top(src).st.mode)
+  // The checks in the order renameat2(2) makes them: the VFS's (existence, ancestry, types),
+  // then overlayfs's (EXDEV for what can't move), then the merged target's emptiness.
+  if (dst !== null && flags & RENAME_NOREPLACE) throw new FsError('EEXIST', 'rename', '/' + to)
+  if (dst === null && flags & RENAME_EXCHANGE) throw new FsError('ENOENT', 'rename', '/' + to)
   if (to.startsWith(from + '/')) throw new FsError('EINVAL', 'rename', '/' + from)
-  if (flags & RENAME_EXCHANGE) {
-    if (dst === null) throw new FsError('ENOENT', 'rename', '/' + to)
-    if (from.startsWith(to + '/')) throw new FsError('EINVAL', 'rename', '/' + from)
-    return exchange(core, src, dst)
-  }
+  if (from.startsWith(to + '/')) throw new FsError(flags & RENAME_EXCHANGE ? 'EINVAL' : 'ENOTEMPTY', 'rename', '/' + to)
+  if (flags & RENAME_EXCHANGE) return exchange(core, src, dst!)
   if (dst !== null) {
-    if (flags & RENAME_NOREPLACE) throw new FsError('EEXIST', 'rename', '/' + to)
     if (from === to) return
+    // One overlay inode under both names (upper hard links): nothing to do. Lower hard
+    // links are distinct overlay inodes (their link breaks on copy-up), so they do move.
+    if (core.stack.isUpper(top(src).li) && top(dst).li === top(src).li && top(dst).st.ino === top(src).st.ino) return
     const dstDir = isDir(top(dst).st.mode)
     if (srcDir && !dstDir) throw new FsError('ENOTDIR', 'rename', '/' + to)
     if (!srcDir && dstDir) throw new FsError('EISDIR', 'rename', '/' + to)
-    if (dstDir && (await readMergedDir(core.stack, dst)).length > 0) throw new FsError('ENOTEMPTY', 'rename', '/' + to)
-    if (top(dst).st.ino === top(src).st.ino && top(dst).li === top(src).li && !srcDir) return // hard links of one file
   }
   const redirect = srcDir && !pureUpper(core, src)
   if (redirect && !core.opts.redirectDir) throw new FsError('EXDEV', 'rename', '/' + from)
+  if (dst !== null && isDir(top(dst).st.mode) && (await readMergedDir(core.stack, dst)).length > 0) {
+    throw new FsError('ENOTEMPTY', 'rename', '/' + to)
+  }
 
   const lowerPath = redirect ? await redirectOrigin(core, src) : null
   const up = await core.copyUp.copyUp(src)
@@ -57,7 +61,11 @@ export async function renameEntry(core: Core, from: string, to: string, flags = 
   if (dst !== null && core.stack.isUpper(top(dst).li) && isDir(top(dst).st.mode)) {
     for (const ent of await upper.readdir(to)) await removeTree(upper, `${to}/${ent.name}`)
   }
-  if (srcDir && dstLower && lowerPath === null) await markOpaque(upper, top(up).path)
+  // As ovl_rename: a pure upper dir moved into a merged parent is made opaque, so a lower
+  // dir of that name (now or after a later removal of a whiteout) never merges into it.
+  if (srcDir && lowerPath === null && (dstLower || dp0.parts.some((p) => !core.stack.isUpper(p.li)))) {
+    await markOpaque(upper, top(up).path)
+  }
   if (lowerPath !== null) await upper.setxattr(top(up).path, redirectXattr(upper), Buffer.from('/' + lowerPath))
   if (srcDir && dstWhiteout === 'kernel') await upper.unlink(to)
 

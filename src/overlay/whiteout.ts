@@ -25,10 +25,35 @@ export function isKernelWhiteout(st: Stat): boolean {
   return isChr(st.mode) && st.rdev === 0
 }
 
-/** xattr names the overlay keeps for itself: hidden from listxattr, refused to setxattr. */
+const OVERLAY_XATTR_PREFIXES = ['trusted.overlay.', 'user.overlay.']
+const STRATA_XATTR_PREFIXES = ['trusted.strata.', 'user.strata.']
+
+/**
+ * xattr names the overlay keeps for itself in a layer: never shown, never copied up.
+ * An escaped name (`trusted.overlay.overlay.X`, a user's own `trusted.overlay.X`) is not.
+ */
 export function isPrivateXattr(name: string): boolean {
-  return name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.') ||
-    name.startsWith('trusted.strata.') || name.startsWith('user.strata.')
+  if (STRATA_XATTR_PREFIXES.some((p) => name.startsWith(p))) return true
+  const p = OVERLAY_XATTR_PREFIXES.find((q) => name.startsWith(q))
+  return p !== undefined && !name.startsWith(p + 'overlay.')
+}
+
+/**
+ * The name an xattr set through the overlay is stored under (kernel xattr escaping, 6.7+):
+ * `trusted.overlay.X` becomes `trusted.overlay.overlay.X`, so users' names never collide
+ * with the overlay's own. Null for strata's own names, which users can't touch.
+ */
+export function escapeXattr(name: string): string | null {
+  if (STRATA_XATTR_PREFIXES.some((p) => name.startsWith(p))) return null
+  const p = OVERLAY_XATTR_PREFIXES.find((q) => name.startsWith(q))
+  return p === undefined ? name : p + 'overlay.' + name.slice(p.length)
+}
+
+/** The name listxattr shows for a stored name, or null for the overlay's own. */
+export function unescapeXattr(name: string): string | null {
+  if (isPrivateXattr(name)) return null
+  const p = OVERLAY_XATTR_PREFIXES.find((q) => name.startsWith(q))
+  return p === undefined ? name : p + name.slice(p.length + 'overlay.'.length)
 }
 
 export async function hasOciWhiteout(layer: Layer, dir: string, name: string): Promise<boolean> {

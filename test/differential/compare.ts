@@ -59,8 +59,16 @@ async function xattrsOf(fs: TargetFs, p: string): Promise<Result> {
 
 const isOverlayXattr = (n: string): boolean => n.startsWith('trusted.') || n.startsWith('user.overlay.') || n.startsWith('security.')
 
-/** An upper (or any layer) directory as the overlay would read it, formats mapped. */
-export async function snapshotLayer(root: string): Promise<Record<string, Result>> {
+/**
+ * An upper (or any layer) directory as the overlay would read it, formats mapped. An opaque
+ * mark counts only where a lower layer has something at that path: overlayfs marks every
+ * directory it moves into a merged parent, which changes nothing where nothing is below.
+ */
+export async function snapshotLayer(root: string, lowers: string[] = []): Promise<Record<string, Result>> {
+  const below = async (rel: string): Promise<boolean> => {
+    for (const l of lowers) if (await fsp.lstat(join(l, rel)).then(() => true, () => false)) return true
+    return false
+  }
   const inos = new InoClasses()
   const out: Record<string, Result> = {}
   const visit = async (rel: string): Promise<void> => {
@@ -80,13 +88,13 @@ export async function snapshotLayer(root: string): Promise<Record<string, Result
     e.xattrs = x
     out[rel || '/'] = e
     if (e.t !== 'd') return
-    const opaque = ['trusted.overlay.opaque', 'user.overlay.opaque'].some((n) => names.includes(n) && getxattr(abs, n, false).toString() === 'y')
-    e.opaque = opaque
+    let opaque = ['trusted.overlay.opaque', 'user.overlay.opaque'].some((n) => names.includes(n) && getxattr(abs, n, false).toString() === 'y')
     for (const n of (await fsp.readdir(abs)).sort()) {
-      if (n === '.wh..wh..opq') e.opaque = true
+      if (n === '.wh..wh..opq') opaque = true
       else if (n.startsWith('.wh.')) out[child(rel, n.slice(4))] = 'whiteout'
       else await visit(child(rel, n))
     }
+    e.opaque = opaque && rel !== '' && (await below(rel))
   }
   await visit('')
   return out

@@ -104,7 +104,7 @@ async function endChecks(targets: Target[], execs: Executor[]): Promise<Mismatch
   for (const t of targets) merged.push(await snapshotMerged(t.fs))
   for (const t of targets) await t.close()
   const uppers = []
-  for (const t of targets) uppers.push(await snapshotLayer(t.upper))
+  for (const t of targets) uppers.push(await snapshotLayer(t.upper, t.lower))
   for (let t = 1; t < targets.length; t++) {
     const names = [targets[0]!.name, targets[t]!.name]
     if (!same(closes[0]!, closes[t]!)) return { step: -1, kind: 'close', detail: { [names[0]!]: closes[0], [names[1]!]: closes[t] } }

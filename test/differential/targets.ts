@@ -55,6 +55,7 @@ export interface Target {
   fs: TargetFs
   upper: string
   work: string
+  lower: string[]
   /** Unmounts or closes; safe to call twice. */
   close(): Promise<void>
 }
@@ -174,8 +175,20 @@ export async function buildLayout(dir: string, tree: TreeSpec): Promise<Layout> 
 export async function kernelTarget(dir: string, tree: TreeSpec): Promise<Target> {
   const l = await buildLayout(dir, tree)
   mount(['-t', 'overlay', 'overlay', '-o', `lowerdir=${l.lower.join(':')},upperdir=${l.upper},workdir=${l.work},redirect_dir=off,index=off,metacopy=off,xino=off`, l.mnt])
+  const fs = mountFs(l.mnt)
+  // The kernel lists an upper dir that merges with nothing straight from the real dir, so a
+  // whiteout placed there by hand (it never makes one itself) shows as a name that lstat
+  // can't find. Such names are not the overlay's contents.
+  const readdir = fs.readdir
+  fs.readdir = async (p) => {
+    const out: string[] = []
+    for (const n of await readdir(p)) {
+      if (await fs.lstat(p === '' ? n : `${p}/${n}`).then(() => true, (e) => e.code !== 'ENOENT')) out.push(n)
+    }
+    return out
+  }
   return {
-    name: 'kernel', fs: mountFs(l.mnt), upper: l.upper, work: l.work,
+    name: 'kernel', fs, upper: l.upper, work: l.work, lower: l.lower,
     async close() {
       if (isMounted(l.mnt)) detach(l.mnt)
     },
@@ -189,7 +202,7 @@ export async function strataTarget(dir: string, tree: TreeSpec): Promise<Target>
   ov.umask = process.umask()
   let open = true
   return {
-    name: 'strata', fs: strataFs(ov), upper: l.upper, work: join(l.work, 'work'),
+    name: 'strata', fs: strataFs(ov), upper: l.upper, work: join(l.work, 'work'), lower: l.lower,
     async close() {
       if (open) await ov.close()
       open = false

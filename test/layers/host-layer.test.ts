@@ -63,6 +63,14 @@ describe('capabilities', () => {
     return bare.close?.()
   })
 
+  it('a read-only layer ignores its work dir, which need not exist', async () => {
+    const ro = hostLayer(root, { readonly: true, work: path.join(base, 'no-such-work') })
+    expect(ro.work).toBeUndefined()
+    expect(ro.caps.writable).toBe(false)
+    await expectCode(ro.mkdir('x', 0o755), 'EROFS')
+    await ro.close?.()
+  })
+
   it('a read-only layer reports writable false and probes without writing', async () => {
     const ro = hostLayer(root, { readonly: true })
     expect(ro.caps.writable).toBe(false)
@@ -77,7 +85,6 @@ describe('capabilities', () => {
     expect(() => hostLayer(path.join(base, 'missing'))).toThrow(expect.objectContaining({ code: 'ENOENT' }))
     fs.writeFileSync(path.join(base, 'file'), '')
     expect(() => hostLayer(path.join(base, 'file'))).toThrow(expect.objectContaining({ code: 'ENOTDIR' }))
-    expect(() => hostLayer(root, { readonly: true, work })).toThrow(expect.objectContaining({ code: 'EINVAL' }))
   })
 })
 
@@ -162,9 +169,11 @@ describe('modes', () => {
     expect(fs.statSync(host('d')).mode).toBe(S_IFDIR | 0o777)
     expect(fs.statSync(host('f')).mode).toBe(S_IFREG | 0o666)
     expect(fs.statSync(host('g')).mode).toBe(S_IFREG | 0o4777)
-    // O_CREAT on an existing file leaves its mode alone.
+    // O_CREAT on an existing file leaves its mode alone, and refuses a directory.
     await (await layer.open('f', O_WRONLY | O_CREAT, 0o600)).close()
     expect(fs.statSync(host('f')).mode).toBe(S_IFREG | 0o666)
+    await expectCode(layer.open('d', O_RDONLY | O_CREAT, 0o666), 'EISDIR')
+    await expectCode(layer.open('d', O_RDONLY | O_CREAT, 0o600), 'EISDIR')
   })
 
   it('a directory made in a set-group-id directory inherits the bit', async () => {
@@ -346,6 +355,23 @@ describe('statfs', () => {
     expect(s.blocks).toBe(node.blocks)
     expect(s.namemax).toBe(255)
     expect(s.frsize).toBe(node.bsize)
+  })
+})
+
+describe('arguments C cannot carry', () => {
+  it('a NUL inside a symlink target or an xattr name is EINVAL, not a shorter string', async () => {
+    await layer.mkdir('d', 0o755)
+    await expectCode(layer.symlink('a\0b', 'l'), 'EINVAL')
+    expect(fs.existsSync(host('l'))).toBe(false)
+    await expectCode(layer.setxattr('d', 'user.a\0b', Buffer.from('1')), 'EINVAL')
+    await expectCode(layer.getxattr('d', 'user.a\0b'), 'EINVAL')
+    expect(await layer.listxattr('d')).toEqual([])
+  })
+
+  it('times outside what the kernel can hold are EINVAL', async () => {
+    await layer.mkdir('d', 0o755)
+    await expectCode(layer.utimens('d', 2n ** 64n * 1_000_000_000n, 'omit'), 'EINVAL')
+    await expectCode(layer.utimens('d', 5 as unknown as bigint, 'omit'), 'EINVAL')
   })
 })
 

@@ -1,7 +1,7 @@
 // The mount tests' daemon: serves one mount from its own process, as users do, because a
 // process must never touch the mount it serves. Usage: node fuse-daemon.mjs '<json config>'
 //   { mountpoint, root?                 -> a passthrough of one host dir (no overlay), or
-//     lowers?, upper?, work?            -> createOverlayFs from dist/overlay (host dirs),
+//     lowers?, upper?, work?            -> createOverlayFs from dist/ (host dirs),
 //     options?: FuseMountOptions, trace?: boolean }
 // With trace, every handle call that reaches the real file (write, sync, datasync, setFlags)
 // is logged on stderr as "strata-trace: <op> <path> [flags]", synchronously, so it lands in
@@ -39,7 +39,7 @@ function traced(fs) {
 
 async function overlay() {
   if (config.root !== undefined) return passthroughFs(config.root)
-  const { createOverlayFs } = await import('../../dist/overlay/index.js')
+  const { createOverlayFs } = await import('../../dist/index.js')
   return createOverlayFs({ lower: config.lowers ?? [], upper: config.upper, work: config.work })
 }
 

@@ -26,6 +26,8 @@ export interface Daemon {
   mountpoint: string
   /** Everything the daemon wrote on stderr so far (libfuse debug lines, strata-trace lines). */
   stderr(): string
+  /** The daemon's exit code once it has exited by itself (null while running or if killed). */
+  exitCode(): number | null
   stop(): Promise<void>
 }
 
@@ -72,6 +74,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     pid,
     mountpoint: config.mountpoint,
     stderr: () => err,
+    exitCode: () => child.exitCode,
     stop: async () => {
       if (!exited(child)) {
         process.kill(pid, 'SIGTERM')
@@ -106,13 +109,13 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; input?: s
 export type Backend = 'overlay' | 'passthrough'
 
 /**
- * The overlay core once it is built (dist/overlay/index.js), else a passthrough of one dir;
+ * The overlay (createOverlayFs) once it is built (dist/setup.js), else a passthrough of one dir;
  * STRATA_FUSE_BACKEND=passthrough|overlay forces one.
  */
 export function backend(): Backend {
   const forced = process.env.STRATA_FUSE_BACKEND
   if (forced === 'overlay' || forced === 'passthrough') return forced
-  return existsSync(join(repo, 'dist', 'overlay', 'index.js')) ? 'overlay' : 'passthrough'
+  return existsSync(join(repo, 'dist', 'setup.js')) ? 'overlay' : 'passthrough'
 }
 
 export interface Served {

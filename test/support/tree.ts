@@ -105,7 +105,8 @@ export async function snapshotTree(fs: WalkFs, opts: SnapshotOptions = {}): Prom
       } else if (type === 'symlink') {
         e.target = await fs.readlink(p)
       }
-      if (opts.xattrs && fs.listxattr && fs.getxattr) {
+      // Not for symlinks: user.* xattrs can't exist on them, and some APIs' getxattr follows.
+      if (opts.xattrs && fs.listxattr && fs.getxattr && type !== 'symlink') {
         const x: Record<string, string> = {}
         for (const n of (await fs.listxattr(p)).sort()) x[n] = (await fs.getxattr(p, n)).toString('latin1')
         e.xattrs = x

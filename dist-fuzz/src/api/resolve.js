@@ -7,7 +7,11 @@
 import { FsError } from '../errors.js';
 import { S_IFDIR, S_IFLNK, S_IFMT } from '../layers/constants.js';
 const MAXSYMLINKS = 40;
-export async function resolvePath(fs, path, followLast, syscall) {
+/**
+ * `missingTail`: a missing component ends resolution and the rest is appended as written
+ * (mkdir -p makes it); otherwise only the last component may be missing.
+ */
+export async function resolvePath(fs, path, followLast, syscall, missingTail = false) {
     if (typeof path !== 'string')
         throw new FsError('EINVAL', syscall, String(path), 'path must be a string');
     if (path === '')
@@ -39,9 +43,15 @@ export async function resolvePath(fs, path, followLast, syscall) {
             mode = (await fs.getattr('/' + done.join('/'))).mode;
         }
         catch (e) {
-            if (last && e.code === 'ENOENT')
-                break;
-            throw e;
+            if (e.code !== 'ENOENT' || !(last || missingTail))
+                throw e;
+            for (const rest of todo.reverse()) {
+                if (rest === '..')
+                    done.pop();
+                else if (rest !== '' && rest !== '.')
+                    done.push(rest);
+            }
+            break;
         }
         if ((mode & S_IFMT) === S_IFLNK) {
             if (++links > MAXSYMLINKS)

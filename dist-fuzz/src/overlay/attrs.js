@@ -5,7 +5,7 @@
 import { FsError } from '../errors.js';
 import { isDir, isLnk, isReg, S_ISGID, S_ISUID } from '../layers/constants.js';
 import { top } from './lookup.js';
-import { isPrivateXattr } from './whiteout.js';
+import { escapeXattr, unescapeXattr } from './whiteout.js';
 async function upperOf(core, path, syscall, skipData = false) {
     core.upper(syscall, path);
     const e = await core.lookup.get(path, syscall);
@@ -48,31 +48,34 @@ export async function truncateEntry(core, path, length) {
     await core.stack.upper.truncate(top(e).path, length);
 }
 export async function getxattrEntry(core, path, name) {
-    if (isPrivateXattr(name))
+    const real = escapeXattr(name);
+    if (real === null)
         throw new FsError('ENODATA', 'getxattr', '/' + path);
     const e = await core.lookup.get(path, 'getxattr');
     const t = top(e);
-    return core.stack.layers[t.li].getxattr(t.path, name);
+    return core.stack.layers[t.li].getxattr(t.path, real);
 }
 export async function listxattrEntry(core, path) {
     const e = await core.lookup.get(path, 'listxattr');
     const t = top(e);
     const names = await core.stack.layers[t.li].listxattr(t.path);
-    return names.filter((n) => !isPrivateXattr(n));
+    return names.map(unescapeXattr).filter((n) => n !== null);
 }
 export async function setxattrEntry(core, path, name, value, flags = 0) {
-    if (isPrivateXattr(name))
+    const real = escapeXattr(name);
+    if (real === null)
         throw new FsError('EPERM', 'setxattr', '/' + path);
     const e = await upperOf(core, path, 'setxattr');
-    await core.stack.upper.setxattr(top(e).path, name, value, flags);
+    await core.stack.upper.setxattr(top(e).path, real, value, flags);
 }
 export async function removexattrEntry(core, path, name) {
-    if (isPrivateXattr(name))
+    const real = escapeXattr(name);
+    if (real === null)
         throw new FsError('ENODATA', 'removexattr', '/' + path);
     core.upper('removexattr', path);
     const e0 = await core.lookup.get(path, 'removexattr');
     // Nothing to remove is ENODATA without a copy-up, as ovl_xattr_set checks first.
     await getxattrEntry(core, path, name);
     const e = await core.copyUp.copyUp(e0);
-    await core.stack.upper.removexattr(top(e).path, name);
+    await core.stack.upper.removexattr(top(e).path, real);
 }

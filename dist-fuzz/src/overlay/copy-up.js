@@ -47,7 +47,10 @@ export class CopyUp {
         const parentSt = await upper.lstat(dir).catch(() => null);
         try {
             await this.build(srcLayer, src.path, src.st, work, tmp, opts);
-            await copyMetadata(srcLayer, src.path, src.st, work, tmp, originXattr(upper), ino);
+            // A lower hard link breaks on copy-up, so the copy is a new object with its own
+            // number (as overlayfs without index: origin st_ino only for dirs and nlink == 1).
+            const origin = isDir(src.st.mode) || src.st.nlink === 1 ? originXattr(upper) : null;
+            await copyMetadata(srcLayer, src.path, src.st, work, tmp, origin, ino);
             await upper.rename(tmp, e.path, upper.caps.renameFlags ? RENAME_NOREPLACE : 0, work);
         }
         catch (err) {

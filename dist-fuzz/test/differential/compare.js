@@ -60,8 +60,18 @@ async function xattrsOf(fs, p) {
     return out;
 }
 const isOverlayXattr = (n) => n.startsWith('trusted.') || n.startsWith('user.overlay.') || n.startsWith('security.');
-/** An upper (or any layer) directory as the overlay would read it, formats mapped. */
-export async function snapshotLayer(root) {
+/**
+ * An upper (or any layer) directory as the overlay would read it, formats mapped. An opaque
+ * mark counts only where a lower layer has something at that path: overlayfs marks every
+ * directory it moves into a merged parent, which changes nothing where nothing is below.
+ */
+export async function snapshotLayer(root, lowers = []) {
+    const below = async (rel) => {
+        for (const l of lowers)
+            if (await fsp.lstat(join(l, rel)).then(() => true, () => false))
+                return true;
+        return false;
+    };
     const inos = new InoClasses();
     const out = {};
     const visit = async (rel) => {
@@ -85,16 +95,16 @@ export async function snapshotLayer(root) {
         out[rel || '/'] = e;
         if (e.t !== 'd')
             return;
-        const opaque = ['trusted.overlay.opaque', 'user.overlay.opaque'].some((n) => names.includes(n) && getxattr(abs, n, false).toString() === 'y');
-        e.opaque = opaque;
+        let opaque = ['trusted.overlay.opaque', 'user.overlay.opaque'].some((n) => names.includes(n) && getxattr(abs, n, false).toString() === 'y');
         for (const n of (await fsp.readdir(abs)).sort()) {
             if (n === '.wh..wh..opq')
-                e.opaque = true;
+                opaque = true;
             else if (n.startsWith('.wh.'))
                 out[child(rel, n.slice(4))] = 'whiteout';
             else
                 await visit(child(rel, n));
         }
+        e.opaque = opaque && rel !== '' && (await below(rel));
     };
     await visit('');
     return out;

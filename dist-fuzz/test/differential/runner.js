@@ -95,7 +95,7 @@ async function endChecks(targets, execs) {
         await t.close();
     const uppers = [];
     for (const t of targets)
-        uppers.push(await snapshotLayer(t.upper));
+        uppers.push(await snapshotLayer(t.upper, t.lower));
     for (let t = 1; t < targets.length; t++) {
         const names = [targets[0].name, targets[t].name];
         if (!same(closes[0], closes[t]))

@@ -94,6 +94,12 @@ export function withoutStack<T>(make: () => T): T {
   }
 }
 
+/** C strings end at NUL: a string with one inside would name something else (EINVAL, as Node says). */
+function cstr(s: string, syscall: string, path?: string): string {
+  if (typeof s !== 'string' || s.includes('\0')) throw new FsError('EINVAL', syscall, path, 'argument contains a NUL byte')
+  return s
+}
+
 /** Runs a koffi function on the threadpool; errno is read in the callback, where koffi restores it. */
 function callAsync(fn: { async: (...args: any[]) => any }, syscall: string, path: string | undefined, args: unknown[]): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -151,7 +157,7 @@ export function mknodat(dirfd: number, path: string, mode: number, dev: number, 
 }
 
 export function symlinkat(target: string, dirfd: number, path: string, label?: string): void {
-  if (sys_symlinkat(target, dirfd, path) < 0) fail('symlink', label ?? path)
+  if (sys_symlinkat(cstr(target, 'symlink', label ?? path), dirfd, path) < 0) fail('symlink', label ?? path)
 }
 
 export function linkat(olddirfd: number, oldpath: string, newdirfd: number, newpath: string, label?: string): void {
@@ -234,7 +240,7 @@ let xattrBuf = Buffer.alloc(4096)
 /** lgetxattr(2); sizes the buffer first so values of any size come back whole. */
 export function lgetxattr(path: string, name: string, label?: string): Buffer {
   for (;;) {
-    const n = Number(sys_lgetxattr(path, name, xattrBuf, xattrBuf.length))
+    const n = Number(sys_lgetxattr(path, cstr(name, 'getxattr', label), xattrBuf, xattrBuf.length))
     if (n >= 0) return Buffer.from(xattrBuf.subarray(0, n))
     if (koffi.errno() !== ERANGE) fail('getxattr', label ?? path)
     const size = Number(sys_lgetxattr(path, name, null, 0))
@@ -244,7 +250,7 @@ export function lgetxattr(path: string, name: string, label?: string): Buffer {
 }
 
 export function lsetxattr(path: string, name: string, value: Uint8Array, flags: number, label?: string): void {
-  if (sys_lsetxattr(path, name, value.length ? value : null, value.length, flags) < 0) fail('setxattr', label ?? path)
+  if (sys_lsetxattr(path, cstr(name, 'setxattr', label), value.length ? value : null, value.length, flags) < 0) fail('setxattr', label ?? path)
 }
 
 export function llistxattr(path: string, label?: string): string[] {
@@ -259,7 +265,7 @@ export function llistxattr(path: string, label?: string): string[] {
 }
 
 export function lremovexattr(path: string, name: string, label?: string): void {
-  if (sys_lremovexattr(path, name) < 0) fail('removexattr', label ?? path)
+  if (sys_lremovexattr(path, cstr(name, 'removexattr', label)) < 0) fail('removexattr', label ?? path)
 }
 
 export function fcntlGetFl(fd: number): number {

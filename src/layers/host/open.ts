@@ -1,7 +1,7 @@
 /**
  * Opening a host file without blocking the JS thread and with exactly the mode asked.
  */
-import type { FsError } from '../../errors.js'
+import { FsError } from '../../errors.js'
 import { O_CREAT, O_EXCL, O_NONBLOCK, O_TRUNC, SETFL_MASK, S_IFDIR, S_IFMT, S_IFREG } from '../constants.js'
 import * as libc from './libc.js'
 import { AT_EMPTY_PATH } from './libc.js'
@@ -29,12 +29,24 @@ async function openCreate(res: Resolver, p: string, flags: number, perm: number)
     } catch (e) {
       if ((e as FsError).code !== 'EEXIST' || flags & O_EXCL) throw e
     }
+    let fd: number
     try {
-      return await openFd(res, p, flags & ~O_CREAT, perm)
+      fd = await openFd(res, p, flags & ~O_CREAT, perm)
     } catch (e) {
       // Removed between the two opens: try creating again.
       if ((e as FsError).code !== 'ENOENT' || attempt > 8) throw e
+      continue
     }
+    // open(2) with O_CREAT refuses a directory, even read-only.
+    try {
+      libc.statx(fd, '', AT_EMPTY_PATH, statBuf, p)
+      if ((statBuf.readUInt16LE(28) & S_IFMT) !== S_IFDIR) return fd
+    } catch (e) {
+      libc.close(fd)
+      throw e
+    }
+    libc.close(fd)
+    throw new FsError('EISDIR', 'open', p)
   }
 }
 

@@ -5,9 +5,11 @@
  * an *at syscall that does not follow the last name. A symlink stored in the layer, or
  * one swapped in concurrently by someone else, is never followed.
  *
- * Parent fds are not cached: resolving costs ~2 us (see the report in test/layers/
- * host-confinement.test.ts), and a cache would go stale when someone else renames a
- * directory of the layer, pointing a path at the wrong (possibly outside) directory.
+ * Parent fds are not cached. Measured here (10k lstats, sync koffi calls): openat2 of the
+ * parent + statx + close ~5.3 us; with a cached parent fd ~3.3 us; node's (unconfined)
+ * fs.promises.lstat ~26 us. The ~2 us a cache saves is not worth a cache that goes stale
+ * when someone else renames a directory of the layer, pointing a path at the wrong
+ * (possibly outside) directory.
  */
 import { FsError } from '../../errors.js'
 import { O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_TMPFILE } from '../constants.js'

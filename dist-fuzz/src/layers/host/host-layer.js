@@ -30,22 +30,23 @@ export class HostLayer {
     ro;
     /** Layers create objects with exactly the mode asked for, as overlayfs does (umask is the caller's business). */
     umask;
+    /** `caps` replaces probing (e.g. to act as a non-root user would); the work layer shares it. */
     constructor(rootDir, opts = {}, caps) {
         this.name = rootDir;
         this.ro = opts.readonly === true;
-        if (this.ro && opts.work !== undefined)
-            throw new FsError('EINVAL', 'hostLayer', opts.work, 'a read-only layer has no work dir');
         this.umask = processUmask();
         this.res = new Resolver(rootDir);
         try {
-            if (opts.work !== undefined) {
+            // A read-only layer never builds anything, so its work dir (which may not exist) is left alone.
+            if (opts.work !== undefined && !this.ro) {
                 const work = new HostLayer(opts.work, {}, caps);
                 this.work = work;
                 // Probed in the work dir when it shares our filesystem (as it must for rename to work).
-                this.caps = deviceOf(work.res.rootFd) === deviceOf(this.res.rootFd) ? work.caps : probeWritable(this.res.rootFd);
+                const same = caps !== undefined || deviceOf(work.res.rootFd) === deviceOf(this.res.rootFd);
+                this.caps = same ? work.caps : probeWritable(this.res.rootFd);
             }
             else if (caps) {
-                this.caps = caps;
+                this.caps = this.ro ? { ...caps, writable: false } : caps;
             }
             else if (this.ro) {
                 libc.fstatfs(this.res.rootFd, statfsBuf);
@@ -57,6 +58,7 @@ export class HostLayer {
         }
         catch (e) {
             this.res.close();
+            this.work?.res.close();
             throw e;
         }
     }
@@ -224,8 +226,9 @@ export class HostLayer {
     }
     async copyData(src, dst) {
         this.mutate('copy', dst.path);
-        if (dst.layer !== this)
+        if (dst.layer !== this && dst.layer !== this.work) {
             throw new FsError('EXDEV', 'copy', dst.path, 'destination is not a file of this layer');
+        }
         await copyData(src, dst, this.caps.reflink);
     }
     async close() {

@@ -79,6 +79,12 @@ export function withoutStack(make) {
         Error.stackTraceLimit = limit;
     }
 }
+/** C strings end at NUL: a string with one inside would name something else (EINVAL, as Node says). */
+function cstr(s, syscall, path) {
+    if (typeof s !== 'string' || s.includes('\0'))
+        throw new FsError('EINVAL', syscall, path, 'argument contains a NUL byte');
+    return s;
+}
 /** Runs a koffi function on the threadpool; errno is read in the callback, where koffi restores it. */
 function callAsync(fn, syscall, path, args) {
     return new Promise((resolve, reject) => {
@@ -134,7 +140,7 @@ export function mknodat(dirfd, path, mode, dev, label) {
         fail('mknod', label ?? path);
 }
 export function symlinkat(target, dirfd, path, label) {
-    if (sys_symlinkat(target, dirfd, path) < 0)
+    if (sys_symlinkat(cstr(target, 'symlink', label ?? path), dirfd, path) < 0)
         fail('symlink', label ?? path);
 }
 export function linkat(olddirfd, oldpath, newdirfd, newpath, label) {
@@ -182,12 +188,16 @@ export function fchownat(dirfd, path, uid, gid, flags, label) {
         fail('chown', label ?? path);
 }
 const timesBuf = Buffer.alloc(32);
-function putTime(t, off) {
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+function putTime(t, off, path) {
     if (t === 'now' || t === 'omit') {
         timesBuf.writeBigInt64LE(0n, off);
         timesBuf.writeBigInt64LE(BigInt(t === 'now' ? UTIME_NOW : UTIME_OMIT), off + 8);
         return;
     }
+    if (typeof t !== 'bigint')
+        throw new FsError('EINVAL', 'utimens', path, `time must be a bigint, 'now' or 'omit'`);
     // Floor division so times before the epoch get a non-negative tv_nsec.
     let sec = t / 1000000000n;
     let nsec = t % 1000000000n;
@@ -195,12 +205,14 @@ function putTime(t, off) {
         nsec += 1000000000n;
         sec -= 1n;
     }
+    if (sec < INT64_MIN || sec > INT64_MAX)
+        throw new FsError('EINVAL', 'utimens', path, 'time out of range');
     timesBuf.writeBigInt64LE(sec, off);
     timesBuf.writeBigInt64LE(nsec, off + 8);
 }
 export function utimensat(dirfd, path, atime, mtime, flags, label) {
-    putTime(atime, 0);
-    putTime(mtime, 16);
+    putTime(atime, 0, label ?? path);
+    putTime(mtime, 16, label ?? path);
     if (sys_utimensat(dirfd, path, timesBuf, flags) < 0)
         fail('utimens', label ?? path);
 }
@@ -208,7 +220,7 @@ let xattrBuf = Buffer.alloc(4096);
 /** lgetxattr(2); sizes the buffer first so values of any size come back whole. */
 export function lgetxattr(path, name, label) {
     for (;;) {
-        const n = Number(sys_lgetxattr(path, name, xattrBuf, xattrBuf.length));
+        const n = Number(sys_lgetxattr(path, cstr(name, 'getxattr', label), xattrBuf, xattrBuf.length));
         if (n >= 0)
             return Buffer.from(xattrBuf.subarray(0, n));
         if (koffi.errno() !== ERANGE)
@@ -220,7 +232,7 @@ export function lgetxattr(path, name, label) {
     }
 }
 export function lsetxattr(path, name, value, flags, label) {
-    if (sys_lsetxattr(path, name, value.length ? value : null, value.length, flags) < 0)
+    if (sys_lsetxattr(path, cstr(name, 'setxattr', label), value.length ? value : null, value.length, flags) < 0)
         fail('setxattr', label ?? path);
 }
 export function llistxattr(path, label) {
@@ -237,7 +249,7 @@ export function llistxattr(path, label) {
     }
 }
 export function lremovexattr(path, name, label) {
-    if (sys_lremovexattr(path, name) < 0)
+    if (sys_lremovexattr(path, cstr(name, 'removexattr', label)) < 0)
         fail('removexattr', label ?? path);
 }
 export function fcntlGetFl(fd) {

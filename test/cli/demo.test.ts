@@ -1,0 +1,39 @@
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { readMounts } from '../../src/cli/mounts.js'
+import { runStrata } from '../support/strata-mount.js'
+import { built, haveFuse } from './helpers.js'
+
+const BIN = fileURLToPath(new URL('../../bin/strata', import.meta.url))
+
+describe.skipIf(!built || !haveFuse)('strata demo', () => {
+  it('walks through read, copy-up, whiteout and opaque dir, then unmounts and cleans up', async () => {
+    const r = await runStrata(['demo'], { cwd: '/' })
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/== 1\. Read[\s\S]*Welcome to the app image[\s\S]*upper dir now holds:\n\s+\(empty\)/)
+    expect(r.stdout).toMatch(/== 2\. Write[\s\S]*etc\/hosts\s+file, \d+ bytes/)
+    expect(r.stdout).toMatch(/usr\/bin\/hello\.sh\s+whiteout \((char device 0\/0|OCI format)\)/)
+    expect(r.stdout).toMatch(/var\/log\/\s+directory\s+\[opaque: (trusted|user)\.overlay\.opaque=y|var\/log\/\.wh\.\.wh\.\.opq\s+opaque marker/)
+    expect(r.stdout).toMatch(/== 6\. Unmount/)
+    const scratchDir = /upper:\s+(\S+)\/upper/.exec(r.stdout)![1]!
+    expect(existsSync(scratchDir)).toBe(false)
+    expect((await readMounts()).filter((e) => e.mountpoint.startsWith(scratchDir))).toEqual([])
+  })
+})
+
+describe('bin/strata', () => {
+  it('finds node without PATH, as mount.fuse3 runs it', async () => {
+    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((res) =>
+      execFile('/bin/sh', ['-c', `"${BIN}" --version`], { env: {} }, (err, stdout, stderr) =>
+        res({ code: err ? Number(err.code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
+      ),
+    )
+    if (!built) return
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/)
+  })
+})
