@@ -123,6 +123,7 @@ export async function report(
   console.log('ratios: strata cost / peer cost (time ratio; inverse for MiB/s and IOPS): above 1x strata is slower.')
   console.log(`medians of ${cfg.reps} repetition${cfg.reps > 1 ? 's' : ''}; method:`)
   for (const line of METHOD) console.log(`  - ${line}`)
+  for (const t of targets) if (!t.available) console.log(`  ${t.name}: unavailable: ${t.reason}`)
   for (const w of out.results) {
     for (const [t, why] of Object.entries(w.notes)) console.log(`  ${w.name} / ${t}: ${why}`)
   }

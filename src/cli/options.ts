@@ -265,9 +265,9 @@ export function normalizeArgv(argv: readonly string[]): string[] {
   const out = argv.flatMap((a) => (/^-o./.test(a) ? ['-o', a.slice(2)] : [a]))
   const first = out[0]
   if (first === undefined || COMMANDS.has(first)) return out
-  if (first === '-o') return ['mount', ...out]
   if (!first.startsWith('-') && out[1] !== undefined && !out[1].startsWith('-')) {
     return ['mount', '--source', first, ...out.slice(1)]
   }
+  if (first.startsWith('-') && out.includes('-o')) return ['mount', ...out]
   return out
 }

@@ -78,7 +78,7 @@ export async function startDaemon(cfg: MountConfig): Promise<Started> {
     if (reported) rmSync(log, { force: true })
     throw err
   }
-  child.disconnect()
+  if (child.connected) child.disconnect()
   child.unref()
   return { pid: child.pid!, mountpoint, log }
 }

@@ -36,6 +36,12 @@ export class HandleTable {
     return this.files.get(fd)
   }
 
+  /** The open files whose object is at an overlay path ('/a/b'). */
+  filesAt(path: string): OverlayFile[] {
+    const canon = path.replace(/^\/+/, '')
+    return [...this.files.values()].filter((f) => f.path === canon)
+  }
+
   dir(fd: number): DirSnapshot | undefined {
     return this.dirs.get(fd)
   }

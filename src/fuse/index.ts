@@ -55,8 +55,8 @@ export function fuseOptions(fs: OverlayFs, opts: FuseMountOptions): string[] {
     'use_ino',
     'big_writes',
     `max_write=${MAX_WRITE}`,
-    // An unlinked open file really goes; libfuse would otherwise rename it to .fuse_hidden*.
-    'hard_remove',
+    // No hard_remove: libfuse keeps an unlinked open file addressable under a .fuse_hidden*
+    // name (so fstat works), and hidden.ts turns that rename into the overlay's unlink.
     `fsname=${escapeOption(opts.fsname ?? 'strata')}`,
     'subtype=strata',
     `attr_timeout=${opts.attrTimeout ?? DEFAULT_ATTR_TIMEOUT}`,

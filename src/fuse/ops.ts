@@ -8,6 +8,7 @@ import { O_CREAT, O_DSYNC, O_SYNC, SETFL_MASK } from '../layers/constants.js'
 import type { Stat } from '../layers/layer.js'
 import type { Credentials, OverlayFile, OverlayFs } from '../overlay/types.js'
 import type { DirSnapshot, HandleTable } from './handles.js'
+import { HiddenFiles } from './hidden.js'
 
 /** What libfuse itself reports for an entry whose inode number it does not know. */
 const UNKNOWN_INO = 0xffffffff
@@ -84,6 +85,7 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 }
 
 export function makeOps(fs: OverlayFs, handles: HandleTable, inflight: InFlight): Fuse.Operations {
+  const hidden = new HiddenFiles()
   function settle<T>(work: () => Promise<T>, ok: (value: T) => void, fail: (errno: number) => void): void {
     const p = (async () => work())().then(ok, (err: unknown) => fail(errnoOf(err)))
     inflight.track(p)
@@ -139,7 +141,13 @@ export function makeOps(fs: OverlayFs, handles: HandleTable, inflight: InFlight)
   }
 
   return {
-    getattr: (path, cb) => reply(cb, async () => toFuseStat(await fs.getattr(path))),
+    getattr: (path, cb) =>
+      reply(cb, async () => {
+        const f = hidden.has(path) ? hidden.file(path) : undefined
+        // An unlinked open file: its attributes come from its handle, with no links left.
+        if (f !== undefined) return toFuseStat({ ...(await f.stat()), nlink: 0 })
+        return toFuseStat(await fs.getattr(path))
+      }),
     fgetattr: (_path, fd, cb) => reply(cb, async () => toFuseStat(await file(fd).stat())),
     access: (path, mode, ctx, cb) => done(cb, () => fs.access(path, mode, cred(ctx))),
     statfs: (_path, cb) =>
@@ -166,7 +174,12 @@ export function makeOps(fs: OverlayFs, handles: HandleTable, inflight: InFlight)
     open: (path, flags, cb) => reply(cb, async () => addFile(await fs.open(path, flags))),
     create: (path, mode, flags, ctx, cb) =>
       reply(cb, async () => addFile(await fs.open(path, flags | O_CREAT, mode & 0o7777, cred(ctx)))),
-    release: (_path, fd, cb) => done(cb, async () => handles.takeFile(fd)?.close()),
+    release: (_path, fd, cb) =>
+      done(cb, async () => {
+        const f = handles.takeFile(fd)
+        if (f !== undefined) hidden.released(f)
+        await f?.close()
+      }),
 
     read: (_path, fd, buf, len, pos, flags, cb) =>
       count(cb, async () => {
@@ -187,7 +200,8 @@ export function makeOps(fs: OverlayFs, handles: HandleTable, inflight: InFlight)
     flush: (_path, fd, _flags, cb) => done(cb, () => file(fd).flush()),
     fsync: (_path, datasync, fd, _flags, cb) =>
       done(cb, () => (datasync ? file(fd).datasync() : file(fd).sync())),
-    truncate: (path, size, cb) => done(cb, () => fs.truncate(path, size)),
+    truncate: (path, size, cb) =>
+      done(cb, () => (hidden.has(path) ? (hidden.file(path)?.truncate(size) ?? Promise.resolve()) : fs.truncate(path, size))),
     ftruncate: (_path, fd, size, cb) => done(cb, () => file(fd).truncate(size)),
 
     utimens: (path, atime, mtime, cb) => done(cb, () => fs.utimens(path, atime, mtime)),
@@ -199,9 +213,18 @@ export function makeOps(fs: OverlayFs, handles: HandleTable, inflight: InFlight)
     symlink: (target, path, ctx, cb) => done(cb, () => fs.symlink(target, path, cred(ctx))),
     mknod: (path, mode, dev, ctx, cb) => done(cb, () => fs.mknod(path, mode, dev, cred(ctx))),
     mkdir: (path, mode, ctx, cb) => done(cb, () => fs.mkdir(path, mode & 0o7777, cred(ctx))),
-    unlink: (path, cb) => done(cb, () => fs.unlink(path)),
+    unlink: (path, cb) =>
+      done(cb, async () => {
+        if (hidden.has(path)) return hidden.drop(path)
+        await fs.unlink(path)
+      }),
     rmdir: (path, cb) => done(cb, () => fs.rmdir(path)),
-    rename: (src, dest, cb) => done(cb, () => fs.rename(src, dest)),
+    rename: (src, dest, cb) =>
+      done(cb, async () => {
+        if (!HiddenFiles.isHiddenName(dest)) return fs.rename(src, dest)
+        hidden.hide(dest, handles.filesAt(src))
+        await fs.unlink(src)
+      }),
     link: (existing, path, cb) => done(cb, () => fs.link(existing, path)),
 
     // value is libfuse's memory, gone after the reply: the overlay gets its own copy.

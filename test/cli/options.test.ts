@@ -103,6 +103,7 @@ describe('normalizeArgv', () => {
   })
   it('accepts fuse-overlayfs\'s shape and glued -oOPTS', () => {
     expect(normalizeArgv(['-olowerdir=/l', '/mnt'])).toEqual(['mount', '-o', 'lowerdir=/l', '/mnt'])
+    expect(normalizeArgv(['-f', '-o', 'lowerdir=/l', '/mnt'])).toEqual(['mount', '-f', '-o', 'lowerdir=/l', '/mnt'])
     expect(normalizeArgv(['mount', '-olowerdir=/l', '/mnt'])).toEqual(['mount', '-o', 'lowerdir=/l', '/mnt'])
   })
   it('leaves commands, --help and single unknown words to the parser', () => {

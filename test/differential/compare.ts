@@ -66,7 +66,10 @@ const isOverlayXattr = (n: string): boolean => n.startsWith('trusted.') || n.sta
  */
 export async function snapshotLayer(root: string, lowers: string[] = []): Promise<Record<string, Result>> {
   const below = async (rel: string): Promise<boolean> => {
-    for (const l of lowers) if (await fsp.lstat(join(l, rel)).then(() => true, () => false)) return true
+    for (const l of lowers) {
+      const s = await fsp.lstat(join(l, rel)).catch(() => null)
+      if (s !== null && !(s.isCharacterDevice() && s.rdev === 0)) return true
+    }
     return false
   }
   const inos = new InoClasses()

@@ -2,6 +2,7 @@
  * A fuzz session: seeds one after another until an op budget is spent, shrinking the
  * first few distinct mismatches. Shared by the CLI (long runs) and vitest (bounded runs).
  */
+import { knownIssue } from './known.js'
 import { caseOf, runCase, Scratch, shrink, type Case, type Mismatch } from './runner.js'
 import type { Engine } from './targets.js'
 
@@ -13,6 +14,8 @@ export interface FuzzOptions {
   engines: Engine[]
   /** Distinct mismatch kinds to shrink (the rest are only counted). */
   shrinkLimit: number
+  /** Count known (reported, unfixed) mismatches but don't shrink them. */
+  ignoreKnown?: boolean
   log: (line: string) => void
 }
 
@@ -20,6 +23,7 @@ export interface Found {
   seed: number
   mismatch: Mismatch
   minimal?: { c: Case; m: Mismatch }
+  known?: string
 }
 
 export async function fuzz(o: FuzzOptions): Promise<{ ops: number; found: Found[] }> {
@@ -40,7 +44,12 @@ export async function fuzz(o: FuzzOptions): Promise<{ ops: number; found: Found[
       if (m === null) continue
       const f: Found = { seed, mismatch: m }
       found.push(f)
-      o.log(`mismatch: seed ${seed}, step ${m.step} (${m.kind}): ${JSON.stringify(m.detail)}`)
+      const known = knownIssue(m)
+      o.log(`mismatch: seed ${seed}, step ${m.step} (${m.kind})${known ? ` [known: ${known}]` : ''}: ${JSON.stringify(m.detail)}`)
+      if (known && o.ignoreKnown) {
+        f.known = known
+        continue
+      }
       if (shrunk.size < o.shrinkLimit && !shrunk.has(m.kind)) {
         shrunk.add(m.kind)
         f.minimal = await shrink(c, m, o.engines, scratch)

@@ -1,13 +1,14 @@
-// Issue 8: an open file that has been unlinked (hard_remove) is still served by its handle:
-// libfuse hands such requests over with a null path (flag_nullpath_ok), and fgetattr answers
-// from the handle, not the path.
+// Issue 8: an open file that has been unlinked is still served by its handle: libfuse
+// hands such requests over with a null path (flag_nullpath_ok) or under the .fuse_hidden*
+// name it gave the file, and both are answered from the handle.
+import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { run, served, startDaemon, tempDir, type Daemon } from '../support/fuse-harness.js'
 
 describe('an open, unlinked file', () => {
   const tmp = tempDir()
-  const { config } = served(tmp.dir)
+  const { config, backing } = served(tmp.dir)
   const mnt = config.mountpoint
   let daemon: Daemon | undefined
 
@@ -41,10 +42,9 @@ os.close(fd)
     expect(out.trim().split('\n')).toEqual(['False', '5', '12345678', '4', '1234AB'])
   })
 
-  // libfuse 2.9's high-level API answers a FUSE_GETATTR that carries no file handle (the
-  // kernel sends fstat(2) that way) by looking up the node's path, which hard_remove has
-  // dropped: ENOENT before the binding is ever called. See patches/README.md.
-  it.fails('fstat returns its attributes with nlink 0 (known limitation: ENOENT)', () => {
+  // The kernel sends fstat(2) as a FUSE_GETATTR without a file handle, so libfuse asks for
+  // the path it renamed the file to (.fuse_hidden*), which src/fuse/hidden.ts answers.
+  it('fstat returns its attributes with nlink 0, and nothing lands in the upper layer', () => {
     const out = run('python3', ['-c', `
 import os, sys
 p = sys.argv[1]
@@ -55,5 +55,7 @@ st = os.fstat(fd)
 print(st.st_size, st.st_nlink, oct(st.st_mode & 0o7777))
 `, join(mnt, 'v')])
     expect(out.trim()).toBe('5 0 0o600')
+    expect(readdirSync(backing).filter((n) => n.startsWith('.fuse_hidden'))).toEqual([])
+    expect(readdirSync(mnt).filter((n) => n.startsWith('.fuse_hidden'))).toEqual([])
   })
 })

@@ -67,9 +67,11 @@ const isOverlayXattr = (n) => n.startsWith('trusted.') || n.startsWith('user.ove
  */
 export async function snapshotLayer(root, lowers = []) {
     const below = async (rel) => {
-        for (const l of lowers)
-            if (await fsp.lstat(join(l, rel)).then(() => true, () => false))
+        for (const l of lowers) {
+            const s = await fsp.lstat(join(l, rel)).catch(() => null);
+            if (s !== null && !(s.isCharacterDevice() && s.rdev === 0))
                 return true;
+        }
         return false;
     };
     const inos = new InoClasses();

@@ -2,6 +2,7 @@
  * A fuzz session: seeds one after another until an op budget is spent, shrinking the
  * first few distinct mismatches. Shared by the CLI (long runs) and vitest (bounded runs).
  */
+import { knownIssue } from './known.js';
 import { caseOf, runCase, Scratch, shrink } from './runner.js';
 export async function fuzz(o) {
     const scratch = await Scratch.create();
@@ -23,7 +24,12 @@ export async function fuzz(o) {
                 continue;
             const f = { seed, mismatch: m };
             found.push(f);
-            o.log(`mismatch: seed ${seed}, step ${m.step} (${m.kind}): ${JSON.stringify(m.detail)}`);
+            const known = knownIssue(m);
+            o.log(`mismatch: seed ${seed}, step ${m.step} (${m.kind})${known ? ` [known: ${known}]` : ''}: ${JSON.stringify(m.detail)}`);
+            if (known && o.ignoreKnown) {
+                f.known = known;
+                continue;
+            }
             if (shrunk.size < o.shrinkLimit && !shrunk.has(m.kind)) {
                 shrunk.add(m.kind);
                 f.minimal = await shrink(c, m, o.engines, scratch);

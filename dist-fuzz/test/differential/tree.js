@@ -83,7 +83,26 @@ export function randomTree(rng) {
     for (let i = 0; i < n; i++)
         lower.push(randomLayer(rng, rng.range(3, 10), i < n - 1));
     const upper = rng.chance(0.5) ? randomLayer(rng, rng.range(1, 5), true) : [];
-    return { lower, upper };
+    return pruneStrayWhiteouts({ lower, upper });
+}
+/**
+ * Drops whiteouts in directories that merge with nothing below: overlayfs never makes
+ * those, and lists such a directory straight from the real one (showing the whiteout, and
+ * refusing rmdir), so they would test a state no overlay reaches.
+ */
+function pruneStrayWhiteouts(tree) {
+    const stack = [tree.upper, ...tree.lower];
+    const hasDir = (layer, d) => layer.some((n) => (n.path === d && n.kind === 'dir') || n.path.startsWith(d + '/'));
+    const opaqueAbove = (layer, d) => layer.some((n) => n.kind === 'dir' && n.opaque && (d === n.path || d.startsWith(n.path + '/')));
+    const keep = (i) => (n) => {
+        if (n.kind !== 'whiteout')
+            return true;
+        const d = n.path.includes('/') ? n.path.slice(0, n.path.lastIndexOf('/')) : '';
+        if (d === '')
+            return true;
+        return !opaqueAbove(stack[i], d) && stack.slice(i + 1).some((l) => hasDir(l, d));
+    };
+    return { upper: tree.upper.filter(keep(0)), lower: tree.lower.map((l, i) => l.filter(keep(i + 1))) };
 }
 /**
  * Writes one layer into dir. Missing parents (a tree shrunk by delta debugging) become

@@ -1,0 +1,42 @@
+/**
+ * libfuse's high-level API (2.9) addresses files only by path. When an open file is
+ * unlinked it renames it to `.fuse_hiddenXXXXXXXXYYYYYYYY` in its directory and keeps
+ * using that path: fstat asks getattr for it, release unlinks it. (hard_remove would drop
+ * the node instead, and then fstat has no path to ask for: ENOENT.) Here the rename
+ * becomes the overlay's unlink, so nothing hidden ever lands in a layer, and the hidden
+ * path is answered from the handles that were open on the file.
+ */
+import type { OverlayFile } from '../overlay/types.js'
+
+const HIDDEN = /\/\.fuse_hidden[0-9a-f]{16}$/
+
+export class HiddenFiles {
+  private readonly byPath = new Map<string, Set<OverlayFile>>()
+
+  static isHiddenName(path: string): boolean {
+    return HIDDEN.test(path)
+  }
+
+  hide(path: string, files: OverlayFile[]): void {
+    this.byPath.set(path, new Set(files))
+  }
+
+  /** An open handle on the hidden file, if any is still open. */
+  file(path: string): OverlayFile | undefined {
+    const set = this.byPath.get(path)
+    return set === undefined ? undefined : set.values().next().value
+  }
+
+  has(path: string): boolean {
+    return this.byPath.has(path)
+  }
+
+  /** A handle closed: it no longer answers for a hidden path. */
+  released(file: OverlayFile): void {
+    for (const set of this.byPath.values()) set.delete(file)
+  }
+
+  drop(path: string): void {
+    this.byPath.delete(path)
+  }
+}
