@@ -44,8 +44,8 @@ const HELP = `usage: npm run bench -- [options]
   --rand-size MiB       file size for random writes                          [256; quick 32]
   --rand-seconds S      fixed duration of each random-I/O run                [5; quick 1]
   --files N             metadata workload file count                         [10000; quick 2000]
-  --repo-files N        files in the synthetic git repository                [3000; quick 1000]
-  --tree-files N        files taken from the npm tarballs, 0 = all (~10.5k)  [0; quick 2000]
+  --repo-files N        files in the synthetic git repository                [3000; quick 500]
+  --tree-files N        files taken from the npm tarballs, 0 = all (~10.5k)  [0; quick 1000]
   --packages a,b        npm packages packed into bench/cache for the tree    [date-fns@2.30.0,date-fns@3.6.0]
   --targets a,b         of ${ALL_TARGETS.join(',')}   [${DEFAULT_TARGETS.join(',')}]
   --strata-mem          add the strata target with an in-memory upper
@@ -106,9 +106,9 @@ export function parseConfig(argv: string[]): Config {
     randSizeMiB: num(v['rand-size'], q ? 32 : 256, 'rand-size'),
     randSeconds: num(v['rand-seconds'], q ? 1 : 5, 'rand-seconds'),
     metaFiles: Math.round(num(v.files, q ? 2000 : 10000, 'files')),
-    repoFiles: Math.round(num(v['repo-files'], q ? 1000 : 3000, 'repo-files')),
+    repoFiles: Math.round(num(v['repo-files'], q ? 500 : 3000, 'repo-files')),
     repoChanged: 5,
-    treeFiles: Math.round(num(v['tree-files'], q ? 2000 : 0, 'tree-files')),
+    treeFiles: Math.round(num(v['tree-files'], q ? 1000 : 0, 'tree-files')),
     treePackages: (v.packages ?? 'date-fns@2.30.0,date-fns@3.6.0').split(',').filter(Boolean),
     targets,
     workloads: list(v.workloads, ALL_WORKLOADS, ALL_WORKLOADS, 'workload'),

@@ -50,7 +50,7 @@ export async function prepareMountpoint(given: string): Promise<string> {
     if (health === 'ok') throw new CliError(`${mnt} is already a mount point (${entry.fstype} from ${entry.source}); unmount it first`)
     log(`cleaning up the stale mount left at ${mnt}`)
     await detach(mnt, true)
-    removeRecord(mnt)
+    removeRecord(mnt, rec?.pid, true)
   }
   let st
   try {

@@ -72,14 +72,19 @@ export function readRecord(mountpoint: string): DaemonRecord | undefined {
   }
 }
 
-/** Removes the record if it still describes `pid` (a newer daemon may have replaced it). */
-export function removeRecord(mountpoint: string, pid?: number): void {
+/**
+ * Removes the record if it still describes `pid` (a newer daemon may have replaced it);
+ * with `withLog`, the dead daemon's log too, once its stale mount has been cleaned up.
+ */
+export function removeRecord(mountpoint: string, pid?: number, withLog = false): void {
   const rec = readRecord(mountpoint)
   if (rec && pid !== undefined && rec.pid !== pid) return
-  try {
-    unlinkSync(recordPath(mountpoint))
-  } catch {
-    // already gone
+  for (const file of [recordPath(mountpoint), ...(withLog && rec?.log ? [rec.log] : [])]) {
+    try {
+      unlinkSync(file)
+    } catch {
+      // already gone
+    }
   }
 }
 

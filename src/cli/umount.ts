@@ -19,7 +19,7 @@ export async function umount(given: string, opts: UmountOptions = {}): Promise<v
   const rec = readRecord(mnt)
   const live = rec !== undefined && isAlive(rec)
   if (!entry) {
-    if (rec && !live) removeRecord(mnt, rec.pid)
+    if (rec && !live) removeRecord(mnt, rec.pid, true)
     throw new CliError(`${mnt} is not mounted`)
   }
   if (entry.fstype !== 'fuse.strata' && !live) {
@@ -30,7 +30,7 @@ export async function umount(given: string, opts: UmountOptions = {}): Promise<v
   const stale = !live || (isFuse(entry) && (await probeMount(mnt)) === 'stale')
   if (stale) {
     await detach(mnt, true)
-    if (rec) removeRecord(mnt, rec.pid)
+    if (rec) removeRecord(mnt, rec.pid, true)
     return
   }
 

@@ -111,9 +111,13 @@ export interface Owner {
   gid: number
 }
 
-/** Owner of a new object: the caller, with the group of a setgid parent. */
+/**
+ * Owner of a new object: the caller, with the group of a setgid parent. Without a caller the
+ * layer's creator owns it, but the setgid group must still be given explicitly: an object
+ * built in the work dir (over a whiteout) would not inherit it.
+ */
 export function ownerFor(parent: Stat, cred?: Credentials): Owner | undefined {
-  if (cred === undefined) return undefined
+  if (cred === undefined) return parent.mode & S_ISGID ? { uid: -1, gid: parent.gid } : undefined
   return { uid: cred.uid, gid: parent.mode & S_ISGID ? parent.gid : cred.gid }
 }
 

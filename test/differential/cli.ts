@@ -4,6 +4,7 @@
  * `fuzz: N ops, M mismatches`; exits non-zero when M > 0.
  */
 import { fuzz } from './fuzz.js'
+import type { Tally } from './runner.js'
 import type { Engine } from './targets.js'
 
 function arg(name: string, fallback: string): string {
@@ -24,7 +25,9 @@ async function main(): Promise<number> {
   const engines = arg('engines', 'kernel,strata').split(',') as Engine[]
   const length = Number(arg('length', '80'))
   log(`fuzz: seeds from ${seed}, ${length} ops per case, engines ${engines.join(',')}`)
-  const r = await fuzz({ ops, seed, length, engines, shrinkLimit: Number(arg('shrink', '6')), ignoreKnown: process.argv.includes('--ignore-known'), log })
+  const tally: Tally | undefined = process.argv.includes('--stats') ? {} : undefined
+  const r = await fuzz({ ops, seed, length, engines, shrinkLimit: Number(arg('shrink', '6')), ignoreKnown: process.argv.includes('--ignore-known'), log, tally })
+  if (tally) for (const [op, t] of Object.entries(tally)) log(`  ${op}: ${Object.entries(t).map(([k, v]) => `${k} ${v}`).join(', ')}`)
   const known = r.found.filter((f) => f.known).length
   if (known > 0) log(`(${known} of them known and reported: ${[...new Set(r.found.map((f) => f.known).filter(Boolean))].join(', ')})`)
   console.log(`fuzz: ${r.ops} ops, ${r.found.length} mismatches`)

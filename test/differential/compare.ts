@@ -61,14 +61,15 @@ const isOverlayXattr = (n: string): boolean => n.startsWith('trusted.') || n.sta
 
 /**
  * An upper (or any layer) directory as the overlay would read it, formats mapped. An opaque
- * mark counts only where a lower layer has something at that path: overlayfs marks every
- * directory it moves into a merged parent, which changes nothing where nothing is below.
+ * mark counts only where a lower layer has a directory at that path: overlayfs marks every
+ * directory it moves into a merged parent (even when the rename then fails), which changes
+ * nothing where no directory is below.
  */
 export async function snapshotLayer(root: string, lowers: string[] = []): Promise<Record<string, Result>> {
   const below = async (rel: string): Promise<boolean> => {
     for (const l of lowers) {
       const s = await fsp.lstat(join(l, rel)).catch(() => null)
-      if (s !== null && !(s.isCharacterDevice() && s.rdev === 0)) return true
+      if (s !== null && s.isDirectory()) return true
     }
     return false
   }

@@ -3,7 +3,7 @@
  * first few distinct mismatches. Shared by the CLI (long runs) and vitest (bounded runs).
  */
 import { knownIssue } from './known.js'
-import { caseOf, runCase, Scratch, shrink, type Case, type Mismatch } from './runner.js'
+import { caseOf, runCase, Scratch, shrink, type Case, type Mismatch, type Tally } from './runner.js'
 import type { Engine } from './targets.js'
 
 export interface FuzzOptions {
@@ -17,6 +17,7 @@ export interface FuzzOptions {
   /** Count known (reported, unfixed) mismatches but don't shrink them. */
   ignoreKnown?: boolean
   log: (line: string) => void
+  tally?: Tally
 }
 
 export interface Found {
@@ -36,7 +37,7 @@ export async function fuzz(o: FuzzOptions): Promise<{ ops: number; found: Found[
       const c = caseOf(seed, Math.min(o.length, o.ops - ops))
       let m: Mismatch | null
       try {
-        m = await runCase(c, o.engines, scratch)
+        m = await runCase(c, o.engines, scratch, o.tally)
       } catch (e) {
         m = { step: -1, kind: 'crash', detail: { error: String((e as Error).stack ?? e) } }
       }

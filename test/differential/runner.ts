@@ -69,7 +69,10 @@ export class Scratch {
 const same = (a: Result, b: Result): boolean => JSON.stringify(a) === JSON.stringify(b)
 
 /** Runs a case on the oracle (engines[0]) and the others; the first difference, or null. */
-export async function runCase(c: Case, engines: Engine[], scratch: Scratch): Promise<Mismatch | null> {
+/** Per op kind: how often the oracle answered with success / each errno (coverage). */
+export type Tally = Record<string, Record<string, number>>
+
+export async function runCase(c: Case, engines: Engine[], scratch: Scratch, tally?: Tally): Promise<Mismatch | null> {
   const dir = await scratch.dir()
   const targets: Target[] = []
   const execs: Executor[] = []
@@ -83,6 +86,12 @@ export async function runCase(c: Case, engines: Engine[], scratch: Scratch): Pro
     for (let i = 0; i < c.ops.length; i++) {
       const results: Result[] = []
       for (const x of execs) results.push(await x.apply(c.ops[i]!))
+      if (tally) {
+        const r = results[0]!
+        const k = (tally[c.ops[i]!.op] ??= {})
+        const key = r !== null && typeof r === 'object' && 'err' in r ? String(r.err) : r === 'noslot' ? 'noslot' : 'ok'
+        k[key] = (k[key] ?? 0) + 1
+      }
       for (let t = 1; t < targets.length; t++) {
         if (!same(results[0]!, results[t]!)) {
           return { step: i, kind: c.ops[i]!.op, detail: { op: c.ops[i], [targets[0]!.name]: results[0], [targets[t]!.name]: results[t] } }

@@ -7,7 +7,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { compareTrees, decode, FORMAT_MARKERS, hasMarkers, type Format, type Tree } from '../support/scenario-spec.js'
-import { snapshotTree, summarize, type WalkFs } from '../support/tree.js'
+import { walkOf } from '../support/scenario-host.js'
+import { snapshotTree, summarize } from '../support/tree.js'
 import { drivers, type Driver, type Feature, type ScenarioEnv, type ScenarioFs } from './driver.js'
 
 export interface Case {
@@ -82,18 +83,6 @@ async function runCase(c: Case, driver: Driver): Promise<void> {
   const fields = ['type', 'perm', 'owner', 'size', 'hash', 'target', 'rdev', 'xattrs'] as const
   expect(lowerAfter.map((s) => summarize(s, [...fields])), 'lower layers untouched').toEqual(lowerBefore.map((s) => summarize(s, [...fields])))
   expect(await env.workLeftovers(), 'leftovers in the work dir').toEqual([])
-}
-
-/** The merged view as a WalkFs. */
-export function walkOf(fs: ScenarioFs): WalkFs {
-  return {
-    lstat: (p) => fs.lstat(p),
-    readdir: (p) => fs.readdir(p),
-    readFile: (p) => fs.readFile(p),
-    readlink: (p) => fs.readlink(p),
-    listxattr: (p) => fs.listxattr(p),
-    getxattr: (p, n) => fs.getxattr(p, n),
-  }
 }
 
 /** The promise rejects with this errno code. */

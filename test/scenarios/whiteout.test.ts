@@ -1,5 +1,5 @@
 import { expect } from 'vitest'
-import { chr, dir, file, opaque, WH } from '../support/scenario-spec.js'
+import { chr, dir, file, opaque, WH, whiteoutAs } from '../support/scenario-spec.js'
 import { fails, names, scenarios, text } from './scenario.js'
 
 scenarios([
@@ -120,5 +120,22 @@ scenarios([
     },
     merged: { d: dir(), y: 'y' },
     upperAfter: { y: 'y' },
+  },
+  {
+    // The kernel reads only its own format (one xattr namespace per mount); strata reads
+    // every format in every layer, as images built by different tools get stacked.
+    name: 'markers of every format work together in one stack',
+    engines: ['strata'],
+    needs: ['devices', 'trusted'],
+    lower: [
+      { a: whiteoutAs('oci'), d: opaque({ format: 'userxattr' }), 'd/d0': 'd0' },
+      { b: whiteoutAs('kernel'), c: whiteoutAs('userxattr'), e: opaque({ format: 'kernel' }), 'e/e1': 'e1', f: opaque({ format: 'oci' }), 'f/f1': 'f1' },
+      { a: 'a', b: 'b', c: 'c', 'd/x': 'x', 'e/y': 'y', 'f/z': 'z', k: 'k' },
+    ],
+    async run({ fs }) {
+      expect(await names(fs, '/')).toEqual(['d', 'e', 'f', 'k'])
+    },
+    merged: { 'd/d0': 'd0', 'e/e1': 'e1', 'f/f1': 'f1', k: 'k' },
+    upperAfter: {},
   },
 ])

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import type { RawLayer, ScenarioFs, StatFsLike, StatLike } from '../scenarios/driver.js'
 import { materialize, type Format, type LayerBuilder, type Tree } from './scenario-spec.js'
 import { lgetxattr, llistxattr, lremovexattr, lsetxattr, mknod } from './scenario-libc.js'
-import { hostWalkFs, leftoversIn, snapshotTree, type TreeEntry } from './tree.js'
+import { hostWalkFs, leftoversIn, snapshotTree, type TreeEntry, type WalkFs } from './tree.js'
 
 function statLike(s: import('node:fs').BigIntStats): StatLike {
   return {
@@ -115,4 +115,16 @@ export async function makeHostLayers(lower: Tree[], upper: Tree | null, lowerFor
 /** What is left under a work dir, as relative paths (see leftoversIn). */
 export async function hostLeftovers(work: string, keep: (rel: string, e: TreeEntry) => boolean = () => false): Promise<string[]> {
   return leftoversIn(await snapshotTree(hostWalkFs(work)), keep)
+}
+
+/** A merged view (any driver's) as a WalkFs. */
+export function walkOf(fs: ScenarioFs): WalkFs {
+  return {
+    lstat: (p) => fs.lstat(p),
+    readdir: (p) => fs.readdir(p),
+    readFile: (p) => fs.readFile(p),
+    readlink: (p) => fs.readlink(p),
+    listxattr: (p) => fs.listxattr(p),
+    getxattr: (p, n) => fs.getxattr(p, n),
+  }
 }

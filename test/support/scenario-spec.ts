@@ -22,9 +22,10 @@ interface Owned {
 }
 export type Node =
   | ({ kind: 'file'; data: string | Buffer; nlink?: number } & Owned)
-  | ({ kind: 'dir'; opaque?: boolean } & Owned)
+  /** format: the opaque marker's own format, whatever the layer's (set-up only). */
+  | ({ kind: 'dir'; opaque?: boolean; format?: Format } & Owned)
   | ({ kind: 'symlink'; target: string } & Owned)
-  | { kind: 'whiteout' }
+  | { kind: 'whiteout'; format?: Format }
   | ({ kind: 'fifo' } & Owned)
   | ({ kind: 'char'; major: number; minor: number } & Owned)
   /** Set-up only: another name for an entry of the same layer. */
@@ -35,12 +36,14 @@ export type Tree = Record<string, Node | string | Buffer>
 
 export const file = (data: string | Buffer, a: Owned & { nlink?: number } = {}): Node => ({ kind: 'file', data, ...a })
 export const dir = (a: Owned = {}): Node => ({ kind: 'dir', ...a })
-export const opaque = (a: Owned = {}): Node => ({ kind: 'dir', opaque: true, ...a })
+export const opaque = (a: Owned & { format?: Format } = {}): Node => ({ kind: 'dir', opaque: true, ...a })
 export const symlink = (target: string, a: Owned = {}): Node => ({ kind: 'symlink', target, ...a })
 export const fifo = (a: Owned = {}): Node => ({ kind: 'fifo', ...a })
 export const chr = (major: number, minor: number, a: Owned = {}): Node => ({ kind: 'char', major, minor, ...a })
 export const hardlink = (to: string): Node => ({ kind: 'hardlink', to })
 export const WH: Node = { kind: 'whiteout' }
+/** A whiteout in a given format, whatever the layer's. */
+export const whiteoutAs = (format: Format): Node => ({ kind: 'whiteout', format })
 
 export function asNode(v: Node | string | Buffer): Node {
   return typeof v === 'string' || Buffer.isBuffer(v) ? { kind: 'file', data: v } : v
@@ -95,8 +98,9 @@ export async function materialize(tree: Tree, format: Format, b: LayerBuilder): 
       case 'dir':
         await b.mkdir(path)
         if (n.opaque) {
-          if (format === 'oci') await b.writeFile(join(path, '.wh..wh..opq'), Buffer.alloc(0))
-          else await b.setxattr(path, format === 'kernel' ? 'trusted.overlay.opaque' : 'user.overlay.opaque', Buffer.from('y'))
+          const f = n.format ?? format
+          if (f === 'oci') await b.writeFile(join(path, '.wh..wh..opq'), Buffer.alloc(0))
+          else await b.setxattr(path, f === 'kernel' ? 'trusted.overlay.opaque' : 'user.overlay.opaque', Buffer.from('y'))
         }
         break
       case 'file': await b.writeFile(path, Buffer.from(n.data)); break
@@ -105,7 +109,7 @@ export async function materialize(tree: Tree, format: Format, b: LayerBuilder): 
       case 'char': await b.mknod(path, S_IFCHR | 0o644, makedev(n.major, n.minor)); break
       case 'hardlink': await b.link(n.to, path); break
       case 'whiteout': {
-        if (format === 'oci') {
+        if ((n.format ?? format) === 'oci') {
           const [d, name] = parentOf(path)
           await b.writeFile(join(d, `.wh.${name}`), Buffer.alloc(0))
         } else await b.mknod(path, S_IFCHR, 0)

@@ -21,7 +21,11 @@ async function main() {
     const engines = arg('engines', 'kernel,strata').split(',');
     const length = Number(arg('length', '80'));
     log(`fuzz: seeds from ${seed}, ${length} ops per case, engines ${engines.join(',')}`);
-    const r = await fuzz({ ops, seed, length, engines, shrinkLimit: Number(arg('shrink', '6')), ignoreKnown: process.argv.includes('--ignore-known'), log });
+    const tally = process.argv.includes('--stats') ? {} : undefined;
+    const r = await fuzz({ ops, seed, length, engines, shrinkLimit: Number(arg('shrink', '6')), ignoreKnown: process.argv.includes('--ignore-known'), log, tally });
+    if (tally)
+        for (const [op, t] of Object.entries(tally))
+            log(`  ${op}: ${Object.entries(t).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     const known = r.found.filter((f) => f.known).length;
     if (known > 0)
         log(`(${known} of them known and reported: ${[...new Set(r.found.map((f) => f.known).filter(Boolean))].join(', ')})`);

@@ -62,14 +62,15 @@ async function xattrsOf(fs, p) {
 const isOverlayXattr = (n) => n.startsWith('trusted.') || n.startsWith('user.overlay.') || n.startsWith('security.');
 /**
  * An upper (or any layer) directory as the overlay would read it, formats mapped. An opaque
- * mark counts only where a lower layer has something at that path: overlayfs marks every
- * directory it moves into a merged parent, which changes nothing where nothing is below.
+ * mark counts only where a lower layer has a directory at that path: overlayfs marks every
+ * directory it moves into a merged parent (even when the rename then fails), which changes
+ * nothing where no directory is below.
  */
 export async function snapshotLayer(root, lowers = []) {
     const below = async (rel) => {
         for (const l of lowers) {
             const s = await fsp.lstat(join(l, rel)).catch(() => null);
-            if (s !== null && !(s.isCharacterDevice() && s.rdev === 0))
+            if (s !== null && s.isDirectory())
                 return true;
         }
         return false;

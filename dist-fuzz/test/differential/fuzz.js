@@ -14,7 +14,7 @@ export async function fuzz(o) {
             const c = caseOf(seed, Math.min(o.length, o.ops - ops));
             let m;
             try {
-                m = await runCase(c, o.engines, scratch);
+                m = await runCase(c, o.engines, scratch, o.tally);
             }
             catch (e) {
                 m = { step: -1, kind: 'crash', detail: { error: String(e.stack ?? e) } };

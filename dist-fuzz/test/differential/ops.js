@@ -5,7 +5,7 @@
  * be exact, since every target runs the same list and only their answers are compared.
  */
 import { dataOf } from './rng.js';
-import { NAMES, OWNERS, randomPath, randomTarget } from './tree.js';
+import { NAMES, OWNERS, randomTarget } from './tree.js';
 export const SLOTS = 4;
 const O = { RDONLY: 0, WRONLY: 1, RDWR: 2, CREAT: 0o100, EXCL: 0o200, TRUNC: 0o1000, APPEND: 0o2000 };
 export const OPEN_FLAGS = [
@@ -21,116 +21,175 @@ const WEIGHTS = {
     chmod: 3, chown: 2, lchown: 1, utimes: 2, lutimes: 1, setxattr: 3, removexattr: 1,
 };
 const WRITE_MODES = [0o644, 0o600, 0o755, 0o4755, 0o2755, 0o1777, 0o000, 0o2775, 0o700];
-/** Paths the generator believes exist: the tree's visible names, updated by its own ops. */
+/** What the generator believes exists: the tree's names, updated by its own ops. */
 class Known {
-    paths = new Set();
+    paths = new Map();
+    open = new Set();
     constructor(tree) {
-        const layers = [tree.upper, ...tree.lower];
-        for (const layer of layers)
-            for (const n of layer)
-                if (n.kind !== 'whiteout')
-                    this.paths.add(n.path);
+        for (const layer of [...tree.lower].reverse().concat([tree.upper])) {
+            for (const n of layer) {
+                if (n.kind === 'whiteout')
+                    this.remove(n.path);
+                else
+                    this.paths.set(n.path, n.kind === 'dir' ? 'd' : n.kind === 'symlink' ? 'l' : 'f');
+            }
+        }
     }
-    pick(rng) {
-        if (this.paths.size > 0 && rng.chance(0.75))
-            return rng.pick([...this.paths]);
-        return randomPath(rng, 3, rng.chance(0.2) ? ['e', 'f'] : NAMES);
+    of(kind) {
+        return [...this.paths].filter(([, k]) => kind === null || k === kind).map(([p]) => p);
     }
-    add(p) {
-        this.paths.add(p);
+    /** Mostly something of the wanted kind, sometimes anything, sometimes a fresh name. */
+    pick(rng, kind = null) {
+        const want = this.of(kind);
+        if (want.length > 0 && rng.chance(0.7))
+            return rng.pick(want);
+        const any = this.of(null);
+        if (any.length > 0 && rng.chance(0.6))
+            return rng.pick(any);
+        return this.fresh(rng);
+    }
+    /** A name in a directory believed to exist. */
+    fresh(rng) {
+        const dirs = ['', ...this.of('d')];
+        const d = rng.pick(dirs);
+        const name = rng.pick([...NAMES, 'e', 'f']);
+        return d === '' ? name : `${d}/${name}`;
+    }
+    set(p, k) {
+        this.paths.set(p, k);
     }
     remove(p) {
-        for (const k of [...this.paths])
+        for (const k of [...this.paths.keys()])
             if (k === p || k.startsWith(p + '/'))
                 this.paths.delete(k);
     }
     move(from, to) {
-        for (const k of [...this.paths]) {
-            if (k === from || k.startsWith(from + '/')) {
-                this.paths.delete(k);
-                this.paths.add(to + k.slice(from.length));
-            }
+        if (to.startsWith(from + '/'))
+            return;
+        const moved = [...this.paths].filter(([k]) => k === from || k.startsWith(from + '/'));
+        if (moved.length === 0)
+            return;
+        this.remove(to);
+        for (const [k, kind] of moved) {
+            this.paths.delete(k);
+            this.paths.set(to + k.slice(from.length), kind);
         }
+    }
+    slot(rng) {
+        return this.open.size > 0 && rng.chance(0.85) ? rng.pick([...this.open]) : rng.int(SLOTS);
     }
 }
 const oldTime = (rng) => rng.range(946_684_800, 1_262_304_000);
 export function randomOps(rng, tree, count) {
     const known = new Known(tree);
     const ops = [];
-    const slot = () => rng.int(SLOTS);
     const len = () => Math.min(rng.size(), 300_000);
     const pos = () => (rng.chance(0.3) ? null : Math.min(rng.size(), 200_000));
+    const xname = () => rng.pick(['user.x', 'user.y', 'user.z']);
     while (ops.length < count) {
         const kind = rng.weighted(WEIGHTS);
-        const p = known.pick(rng);
         switch (kind) {
-            case 'writeFile':
+            case 'writeFile': {
+                const p = rng.chance(0.3) ? known.fresh(rng) : known.pick(rng, 'f');
                 ops.push({ op: kind, p, flag: rng.pick(['w', 'a', 'wx', 'r+']), len: len(), seed: rng.int(1e9) });
-                known.add(p);
+                known.set(p, 'f');
                 break;
-            case 'open':
-                ops.push({ op: kind, slot: slot(), p, flags: rng.pick(OPEN_FLAGS), mode: rng.pick(WRITE_MODES) });
-                known.add(p);
+            }
+            case 'open': {
+                const p = rng.chance(0.2) ? known.fresh(rng) : known.pick(rng, 'f');
+                const slot = rng.int(SLOTS);
+                ops.push({ op: kind, slot, p, flags: rng.pick(OPEN_FLAGS), mode: rng.pick(WRITE_MODES) });
+                known.open.add(slot);
                 break;
+            }
             case 'read':
-                ops.push({ op: kind, slot: slot(), pos: pos(), len: len() });
+                ops.push({ op: kind, slot: known.slot(rng), pos: pos(), len: len() });
                 break;
             case 'write':
-                ops.push({ op: kind, slot: slot(), pos: pos(), len: len(), seed: rng.int(1e9) });
+                ops.push({ op: kind, slot: known.slot(rng), pos: pos(), len: len(), seed: rng.int(1e9) });
                 break;
             case 'ftruncate':
-                ops.push({ op: kind, slot: slot(), len: len() });
+                ops.push({ op: kind, slot: known.slot(rng), len: len() });
                 break;
             case 'fstat':
             case 'fsync':
-            case 'close':
-                ops.push({ op: kind, slot: slot() });
+                ops.push({ op: kind, slot: known.slot(rng) });
                 break;
+            case 'close': {
+                const slot = known.slot(rng);
+                ops.push({ op: kind, slot });
+                known.open.delete(slot);
+                break;
+            }
             case 'truncate':
-                ops.push({ op: kind, p, len: len() });
+                ops.push({ op: kind, p: known.pick(rng, 'f'), len: len() });
                 break;
-            case 'mkdir':
+            case 'mkdir': {
+                const p = known.fresh(rng);
                 ops.push({ op: kind, p, mode: rng.pick(WRITE_MODES) });
-                known.add(p);
+                known.set(p, 'd');
                 break;
-            case 'unlink':
-            case 'rmdir':
+            }
+            case 'unlink': {
+                const p = known.pick(rng, 'f');
                 ops.push({ op: kind, p });
                 known.remove(p);
                 break;
-            case 'rename':
-            case 'link': {
-                const q = known.pick(rng);
-                ops.push({ op: kind, p, q });
-                if (kind === 'rename')
-                    known.move(p, q);
-                else
-                    known.add(q);
+            }
+            case 'rmdir': {
+                const p = known.pick(rng, 'd');
+                ops.push({ op: kind, p });
+                known.remove(p);
                 break;
             }
-            case 'symlink':
+            case 'rename': {
+                const p = known.pick(rng);
+                const q = rng.chance(0.5) ? known.fresh(rng) : known.pick(rng);
+                ops.push({ op: kind, p, q });
+                known.move(p, q);
+                break;
+            }
+            case 'link': {
+                const p = known.pick(rng, 'f');
+                const q = known.fresh(rng);
+                ops.push({ op: kind, p, q });
+                known.set(q, 'f');
+                break;
+            }
+            case 'symlink': {
+                const p = known.fresh(rng);
                 ops.push({ op: kind, target: randomTarget(rng), p });
-                known.add(p);
+                known.set(p, 'l');
+                break;
+            }
+            case 'readdir':
+                ops.push({ op: kind, p: rng.chance(0.1) ? '' : known.pick(rng, 'd') });
+                break;
+            case 'readlink':
+                ops.push({ op: kind, p: known.pick(rng, 'l') });
+                break;
+            case 'readFile':
+                ops.push({ op: kind, p: known.pick(rng, 'f') });
                 break;
             case 'chmod':
-                ops.push({ op: kind, p, mode: rng.pick(WRITE_MODES) });
+                ops.push({ op: kind, p: known.pick(rng), mode: rng.pick(WRITE_MODES) });
                 break;
             case 'chown':
             case 'lchown':
-                ops.push({ op: kind, p, uid: rng.pick([...OWNERS, -1]), gid: rng.pick([...OWNERS, -1]) });
+                ops.push({ op: kind, p: known.pick(rng), uid: rng.pick([...OWNERS, -1]), gid: rng.pick([...OWNERS, -1]) });
                 break;
             case 'utimes':
             case 'lutimes':
-                ops.push({ op: kind, p, atime: oldTime(rng), mtime: oldTime(rng) });
+                ops.push({ op: kind, p: known.pick(rng), atime: oldTime(rng), mtime: oldTime(rng) });
                 break;
             case 'setxattr':
-                ops.push({ op: kind, p, name: rng.pick(['user.x', 'user.y', 'user.z']), value: rng.chance(0.1) ? '' : `w${rng.int(1000)}`, flags: rng.pick([0, 0, 1, 2]) });
+                ops.push({ op: kind, p: known.pick(rng), name: xname(), value: rng.chance(0.1) ? '' : `w${rng.int(1000)}`, flags: rng.pick([0, 0, 1, 2]) });
                 break;
             case 'getxattr':
             case 'removexattr':
-                ops.push({ op: kind, p, name: rng.pick(['user.x', 'user.y', 'user.z']) });
+                ops.push({ op: kind, p: known.pick(rng), name: xname() });
                 break;
-            default: ops.push({ op: kind, p });
+            default: ops.push({ op: kind, p: known.pick(rng) });
         }
     }
     return ops;

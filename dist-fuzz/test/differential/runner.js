@@ -50,8 +50,7 @@ export class Scratch {
     }
 }
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
-/** Runs a case on the oracle (engines[0]) and the others; the first difference, or null. */
-export async function runCase(c, engines, scratch) {
+export async function runCase(c, engines, scratch, tally) {
     const dir = await scratch.dir();
     const targets = [];
     const execs = [];
@@ -68,6 +67,12 @@ export async function runCase(c, engines, scratch) {
             const results = [];
             for (const x of execs)
                 results.push(await x.apply(c.ops[i]));
+            if (tally) {
+                const r = results[0];
+                const k = (tally[c.ops[i].op] ??= {});
+                const key = r !== null && typeof r === 'object' && 'err' in r ? String(r.err) : r === 'noslot' ? 'noslot' : 'ok';
+                k[key] = (k[key] ?? 0) + 1;
+            }
             for (let t = 1; t < targets.length; t++) {
                 if (!same(results[0], results[t])) {
                     return { step: i, kind: c.ops[i].op, detail: { op: c.ops[i], [targets[0].name]: results[0], [targets[t].name]: results[t] } };

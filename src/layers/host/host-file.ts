@@ -97,7 +97,7 @@ export class HostFile implements RealFile {
         return ioctlGetFlags(fd)
       } catch (e) {
         // Filesystems (and file types) without inode flags answer ENOTTY or EOPNOTSUPP.
-        if (['ENOTTY', 'EOPNOTSUPP', 'ENOTSUP', 'EINVAL'].includes((e as FsError).code)) return 0
+        if (['ENOTTY', 'EOPNOTSUPP', 'EINVAL'].includes((e as FsError).code)) return 0
         throw e
       }
     })

@@ -71,12 +71,8 @@ function fail(syscall: string, path?: string): never {
   throw errnoError(koffi.errno(), syscall, path)
 }
 
-const EOPNOTSUPP = koffi.os.errno.EOPNOTSUPP as number
-/** errno as FsError; 95 is named EOPNOTSUPP as Linux names it (ENOTSUP is glibc's alias). */
 function errnoError(errno: number, syscall: string, path?: string): FsError {
-  return withoutStack(() =>
-    errno === EOPNOTSUPP ? new FsError('EOPNOTSUPP', syscall, path) : FsError.fromErrno(errno, syscall, path),
-  )
+  return withoutStack(() => FsError.fromErrno(errno, syscall, path))
 }
 
 /**

@@ -63,7 +63,7 @@ async function openFd(res: Resolver, p: string, flags: number, perm: number): Pr
   } catch (e) {
     const code = (e as FsError).code
     // ENXIO: FIFO without a reader; EAGAIN: a lease to break. Both can wait.
-    if (code === 'ENXIO' || code === 'EAGAIN' || code === 'EWOULDBLOCK') return res.openAsync(p, flags, perm)
+    if (code === 'ENXIO' || code === 'EAGAIN') return res.openAsync(p, flags, perm)
     throw e
   }
   if (flags & O_NONBLOCK) return fd

@@ -11,7 +11,7 @@ const CHUNK = 1 << 20;
 const RANGE_CHUNK = 64 << 20;
 const ZEROS = Buffer.alloc(CHUNK);
 /** Answers meaning "this pair of files cannot do that", not a failure of the copy. */
-const UNSUPPORTED = new Set(['EXDEV', 'EOPNOTSUPP', 'ENOTSUP', 'EINVAL', 'ENOSYS', 'ENOTTY', 'EBADF']);
+const UNSUPPORTED = new Set(['EXDEV', 'EOPNOTSUPP', 'EINVAL', 'ENOSYS', 'ENOTTY', 'EBADF']);
 export async function copyData(src, dst, tryReflink) {
     const dstFd = dst.fd;
     if (dstFd === undefined)

@@ -88,7 +88,7 @@ export class HostFile {
             }
             catch (e) {
                 // Filesystems (and file types) without inode flags answer ENOTTY or EOPNOTSUPP.
-                if (['ENOTTY', 'EOPNOTSUPP', 'ENOTSUP', 'EINVAL'].includes(e.code))
+                if (['ENOTTY', 'EOPNOTSUPP', 'EINVAL'].includes(e.code))
                     return 0;
                 throw e;
             }

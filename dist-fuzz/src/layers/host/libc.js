@@ -59,10 +59,8 @@ const sys_geteuid = lib.func('uint32_t geteuid()');
 function fail(syscall, path) {
     throw errnoError(koffi.errno(), syscall, path);
 }
-const EOPNOTSUPP = koffi.os.errno.EOPNOTSUPP;
-/** errno as FsError; 95 is named EOPNOTSUPP as Linux names it (ENOTSUP is glibc's alias). */
 function errnoError(errno, syscall, path) {
-    return withoutStack(() => errno === EOPNOTSUPP ? new FsError('EOPNOTSUPP', syscall, path) : FsError.fromErrno(errno, syscall, path));
+    return withoutStack(() => FsError.fromErrno(errno, syscall, path));
 }
 /**
  * Builds an error without capturing a stack trace. A failed syscall is an answer, not a

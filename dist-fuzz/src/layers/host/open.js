@@ -67,7 +67,7 @@ async function openFd(res, p, flags, perm) {
     catch (e) {
         const code = e.code;
         // ENXIO: FIFO without a reader; EAGAIN: a lease to break. Both can wait.
-        if (code === 'ENXIO' || code === 'EAGAIN' || code === 'EWOULDBLOCK')
+        if (code === 'ENXIO' || code === 'EAGAIN')
             return res.openAsync(p, flags, perm);
         throw e;
     }
