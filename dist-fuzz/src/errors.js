@@ -8,6 +8,7 @@ for (const [name, num] of Object.entries(errnoByName)) {
     if (aliases[name] === undefined)
         nameByErrno.set(num, name);
 }
+const debugStacks = process.env.STRATA_DEBUG === '1';
 /** errno number for a POSIX name ('ENOENT' -> 2). */
 export function errnoOf(code) {
     const n = errnoByName[code];
@@ -33,7 +34,13 @@ export class FsError extends Error {
     constructor(code0, syscall, path, detail) {
         const code = aliases[code0] ?? code0;
         const errno = errnoOf(code);
+        // An errno is an answer, not a bug: capturing a stack costs more than the syscall that
+        // failed (ENOENT on every lookup miss). STRATA_DEBUG=1 keeps stacks for debugging.
+        const limit = Error.stackTraceLimit;
+        if (!debugStacks)
+            Error.stackTraceLimit = 0;
         super(`${code}: ${detail ?? describe(code)}${syscall ? `, ${syscall}` : ''}${path !== undefined ? ` '${path}'` : ''}`);
+        Error.stackTraceLimit = limit;
         this.name = 'FsError';
         this.code = code;
         this.errno = errno;

@@ -90,7 +90,7 @@ export async function demo(opts: { keep?: boolean } = {}): Promise<void> {
     )
     await step(
       '5. Replace a lower directory: opaque directory',
-      'var/log merges base.log (base) and app.log (app). Removing it whites it out; a new\nvar/log made in its place is opaque, so the old lower contents stay hidden.',
+      'var/log merges messages (base) and app-install (app). Removing it whites it out; a new\nvar/log made in its place is opaque, so the old lower contents stay hidden.',
       async () => {
         await show('ls var/log', () => ls('var/log'))
         await show('rm -r var/log && mkdir var/log', async () => {

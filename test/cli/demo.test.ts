@@ -1,5 +1,6 @@
-import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { execFile, execFileSync } from 'node:child_process'
+import { existsSync, readdirSync } from 'node:fs'
+import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { readMounts } from '../../src/cli/mounts.js'
@@ -7,6 +8,26 @@ import { runStrata } from '../support/strata-mount.js'
 import { built, haveFuse } from './helpers.js'
 
 const BIN = fileURLToPath(new URL('../../bin/strata', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]))
+}
+
+describe('fixtures/demo', () => {
+  it('has no file that git ignores (a fresh clone must have every layer file)', (ctx) => {
+    const files = filesUnder(join(ROOT, 'fixtures/demo')).map((f) => relative(ROOT, f))
+    let ignored: string
+    try {
+      ignored = execFileSync('git', ['-C', ROOT, 'check-ignore', '--no-index', ...files], { encoding: 'utf8' })
+    } catch (e) {
+      // exit 1: nothing ignored; anything else: no git here
+      if ((e as { status?: number }).status === 1) return
+      return ctx.skip()
+    }
+    expect(ignored.trim().split('\n')).toEqual([])
+  })
+})
 
 describe.skipIf(!built || !haveFuse)('strata demo', () => {
   it('walks through read, copy-up, whiteout and opaque dir, then unmounts and cleans up', async () => {

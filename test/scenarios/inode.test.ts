@@ -1,5 +1,5 @@
 import { expect } from 'vitest'
-import { dir, fifo, symlink } from '../support/scenario-spec.js'
+import { dir, fifo, symlink, type Tree } from '../support/scenario-spec.js'
 import type { ScenarioFs } from './driver.js'
 import { scenarios } from './scenario.js'
 
@@ -9,8 +9,8 @@ async function inos(fs: ScenarioFs, paths: string[]): Promise<Record<string, num
   return out
 }
 
-const tree = [{ 'd/a': 'a0', 'd/s/b': 'b0', l: symlink('d/a'), only0: 'o0' }, { 'd/c': 'c1', 'e/f': 'f1', only1: 'o1' }]
-const upperTree = { 'd/u': 'u', 'g/h': 'h' }
+const tree: Tree[] = [{ 'd/a': 'a0', 'd/s/b': 'b0', l: symlink('d/a'), only0: 'o0' }, { 'd/c': 'c1', 'e/f': 'f1', only1: 'o1' }]
+const upperTree: Tree = { 'd/u': 'u', 'g/h': 'h' }
 const all = ['/', '/d', '/d/a', '/d/s', '/d/s/b', '/l', '/only0', '/d/c', '/e', '/e/f', '/only1', '/d/u', '/g', '/g/h']
 
 scenarios([

@@ -1,10 +1,10 @@
 import { expect } from 'vitest'
-import { dir, file, symlink, WH } from '../support/scenario-spec.js'
+import { dir, file, symlink, WH, type Tree } from '../support/scenario-spec.js'
 import type { ScenarioFs } from './driver.js'
-import { fails, names, scenarios, text } from './scenario.js'
+import { fails, names, scenarios, text, type Case } from './scenario.js'
 
 // The kernel needs two lowers to mount without an upper layer.
-const lower = [{ f: 'f0', 'd/x': 'x', l: symlink('f'), gone: WH, e: dir() }, { f: 'f1', 'd/y': 'y', gone: 'g', 'd/s/z': 'z' }]
+const lower: Tree[] = [{ f: 'f0', 'd/x': 'x', l: symlink('f'), gone: WH, e: dir() }, { f: 'f1', 'd/y': 'y', gone: 'g', 'd/s/z': 'z' }]
 
 const writes: Array<[string, (fs: ScenarioFs) => Promise<unknown>]> = [
   ['writeFile of an existing file', (fs) => fs.writeFile('/f', 'x')],
@@ -43,11 +43,11 @@ scenarios([
     },
     merged: { f: 'f0', 'd/x': 'x', 'd/y': 'y', 'd/s/z': 'z', l: symlink('f'), e: dir() },
   },
-  ...writes.map(([what, op]) => ({
+  ...writes.map(([what, op]): Case => ({
     name: `${what} is EROFS`,
     lower,
     upper: null,
-    async run({ fs }: { fs: ScenarioFs }) {
+    async run({ fs }) {
       await fails(op(fs), 'EROFS')
     },
     merged: { f: 'f0', 'd/x': 'x', 'd/y': 'y', 'd/s/z': 'z', l: symlink('f'), e: dir() },

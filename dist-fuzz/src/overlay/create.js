@@ -98,10 +98,14 @@ async function replaceWhiteout(upper, tmp, path, whiteout, dir) {
         await upper.rename(tmp, path, 0, work);
     }
 }
-/** Owner of a new object: the caller, with the group of a setgid parent. */
+/**
+ * Owner of a new object: the caller, with the group of a setgid parent. Without a caller the
+ * layer's creator owns it, but the setgid group must still be given explicitly: an object
+ * built in the work dir (over a whiteout) would not inherit it.
+ */
 export function ownerFor(parent, cred) {
     if (cred === undefined)
-        return undefined;
+        return parent.mode & S_ISGID ? { uid: -1, gid: parent.gid } : undefined;
     return { uid: cred.uid, gid: parent.mode & S_ISGID ? parent.gid : cred.gid };
 }
 /** Exact mode and owner: creation in the layer is subject to the daemon's umask and identity. */
