@@ -42,6 +42,16 @@ function alive(pid: number): boolean {
   }
 }
 
+/** kill(2) that does not mind the process having ended already. */
+function signal(pid: number, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, sig)
+    return true
+  } catch {
+    return false
+  }
+}
+
 function unmountSync(dir: string, fuse: boolean, log: string[]): void {
   if (!isMounted(dir)) return
   if (fuse) spawnSync('fusermount', ['-uz', dir], { stdio: 'ignore', timeout: 20_000 })
@@ -65,14 +75,9 @@ function processesUsing(prefix: string): number[] {
 }
 
 function stopPids(pids: number[], log: string[]): void {
-  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGTERM')
+  for (const pid of pids) signal(pid, 'SIGTERM')
   for (let i = 0; i < 40 && pids.some(alive); i++) sleepSync(50)
-  for (const pid of pids) {
-    if (alive(pid)) {
-      process.kill(pid, 'SIGKILL')
-      log.push(`killed ${pid}`)
-    }
-  }
+  for (const pid of pids) if (signal(pid, 'SIGKILL')) log.push(`killed ${pid}`)
 }
 
 /** Undo everything; safe to call more than once. Returns what it did, for the log. */
@@ -80,7 +85,7 @@ export function teardownSync(): string[] {
   if (tornDown) return []
   tornDown = true
   const log: string[] = []
-  for (const pid of children) if (alive(pid)) process.kill(pid, 'SIGKILL')
+  for (const pid of children) signal(pid, 'SIGKILL')
   children.clear()
   // deepest first: target mounts live inside the XFS loop mount
   const byDepth = (a: string, b: string) => b.length - a.length

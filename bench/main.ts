@@ -1,6 +1,6 @@
 // `npm run bench [-- --quick]`: strata beside a plain directory, the kernel's overlayfs,
 // fuse-overlayfs and a do-nothing fuse-native passthrough, on the same lower layers.
-import { statfsSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, statfsSync, statSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import { join } from 'node:path'
@@ -36,8 +36,22 @@ async function makeWorkDir(cfg: Config): Promise<string> {
   throw new Error('no work dir on the repository disk')
 }
 
+function newestMtime(dir: string): number {
+  let newest = 0
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) newest = Math.max(newest, statSync(join(e.parentPath ?? e.path, e.name)).mtimeMs)
+  }
+  return newest
+}
+
 async function buildStrata(cfg: Config): Promise<void> {
   if (!cfg.build || !cfg.targets.some((t) => t.startsWith('strata'))) return
+  const built = join(REPO, 'dist', 'cli', 'main.js')
+  const configs = ['tsconfig.json', 'package.json'].map((f) => statSync(join(REPO, f)).mtimeMs)
+  if (existsSync(built) && statSync(built).mtimeMs > Math.max(newestMtime(join(REPO, 'src')), ...configs)) {
+    console.log('[bench] dist/ is newer than src/: not rebuilding strata')
+    return
+  }
   console.log('[bench] npm run build (strata)')
   const r = await run('npm', ['run', 'build'], { cwd: REPO, timeoutSec: 600 })
   if (r.code !== 0) {

@@ -42,7 +42,11 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     const limit = (opts.timeoutSec ?? 600) * 1000
     const timer = setTimeout(() => {
       stderr += `\n[bench] ${cmd} timed out after ${limit / 1000}s`
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL')
+      try {
+        if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL')
+      } catch {
+        // it ended meanwhile
+      }
     }, limit)
     child.on('error', (err) => {
       clearTimeout(timer)

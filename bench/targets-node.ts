@@ -84,7 +84,7 @@ export const floor: Target = {
       async close() {
         if (alive(pid)) process.kill(pid, 'SIGTERM')
         await waitFor(() => exited, 30)
-        if (!exited) process.kill(pid, 'SIGKILL')
+        if (!exited && alive(pid)) process.kill(pid, 'SIGKILL')
         untrackDaemon(pid)
         await unmountFuse(mnt)
         await removeDir(dir, mnt)

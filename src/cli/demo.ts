@@ -14,8 +14,9 @@ import { buildMountConfig } from './options.js'
 import { startDaemon } from './spawn.js'
 import { umount } from './umount.js'
 
+let quiet = false
 const out = (s = ''): void => {
-  process.stdout.write(s + '\n')
+  if (!quiet) process.stdout.write(s + '\n')
 }
 
 export async function demo(opts: { keep?: boolean } = {}): Promise<void> {
@@ -39,9 +40,26 @@ export async function demo(opts: { keep?: boolean } = {}): Promise<void> {
   out(`  work:            ${work}`)
   out(`  mounted at:      ${mnt}\n`)
   out(`$ strata mount -o lowerdir=${here(app)}:${here(base)},upperdir=${upper},workdir=${work} ${mnt}`)
-  await startDaemon(buildMountConfig({ mountpoint: mnt, lower: [app, base], upper, work }))
 
-  let mounted = true
+  let mounted = false
+  let cleaning: Promise<void> | undefined
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      if (mounted) {
+        await umount(mnt).catch(async (e) => {
+          process.stderr.write(`strata: demo cleanup: ${oneLine(e)}\n`)
+          if (await mountAt(mnt)) await detach(mnt, true).catch(() => undefined)
+        })
+      }
+      if (!opts.keep && !(await mountAt(mnt))) await fsp.rm(scratch, { recursive: true, force: true })
+    })())
+  // Ctrl-C, or a closed stdout (`strata demo | head`), must not leave the mount behind.
+  const onSignal = (sig: NodeJS.Signals) => void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143))
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  process.stdout.on('error', () => {
+    quiet = true
+  })
   const step = async (title: string, explain: string, fn: () => Promise<void>) => {
     out(`\n== ${title}\n${explain}\n`)
     await fn()
@@ -57,6 +75,8 @@ export async function demo(opts: { keep?: boolean } = {}): Promise<void> {
   const cat = (p: string) => fsp.readFile(m(p), 'utf8')
 
   try {
+    await startDaemon(buildMountConfig({ mountpoint: mnt, lower: [app, base], upper, work }))
+    mounted = true
     await step(
       '1. Read: each name comes from the top-most layer that has it',
       'etc/motd is in both layers: the app layer wins. etc/hostname is only in base.\netc/issue is in base, but the app layer deletes it with an OCI whiteout (etc/.wh.issue).',
@@ -109,12 +129,8 @@ export async function demo(opts: { keep?: boolean } = {}): Promise<void> {
     out('overlayfs (or strata again) can mount over the same lower layers.')
     if (opts.keep) out(`\nKept ${scratch} (upper, work, merged).`)
   } finally {
-    if (mounted) {
-      await umount(mnt).catch(async (e) => {
-        process.stderr.write(`strata: demo cleanup: ${oneLine(e)}\n`)
-        if (await mountAt(mnt)) await detach(mnt, true).catch(() => undefined)
-      })
-    }
-    if (!opts.keep && !(await mountAt(mnt))) await fsp.rm(scratch, { recursive: true, force: true })
+    await cleanup()
+    process.removeListener('SIGINT', onSignal)
+    process.removeListener('SIGTERM', onSignal)
   }
 }

@@ -53,7 +53,7 @@ export async function fuzz(o: FuzzOptions): Promise<{ ops: number; found: Found[
       }
       if (shrunk.size < o.shrinkLimit && !shrunk.has(m.kind)) {
         shrunk.add(m.kind)
-        f.minimal = await shrink(c, m, o.engines, scratch)
+        f.minimal = await shrinkCheaply(c, m, o.engines, scratch)
         o.log(`  minimal case (seed ${seed}): ${JSON.stringify(f.minimal.c)}`)
         o.log(`  minimal mismatch: step ${f.minimal.m.step} (${f.minimal.m.kind}): ${JSON.stringify(f.minimal.m.detail)}`)
       }
@@ -62,4 +62,16 @@ export async function fuzz(o: FuzzOptions): Promise<{ ops: number; found: Found[
     await scratch.dispose()
   }
   return { ops, found }
+}
+
+/**
+ * A mount costs a second or two per run; when the in-process engine shows the same
+ * mismatch it is a core bug, shrunk there. Otherwise shrink through the mount, on a budget.
+ */
+async function shrinkCheaply(c: Case, m: Mismatch, engines: Engine[], scratch: Scratch): Promise<{ c: Case; m: Mismatch }> {
+  if (!engines.includes('fuse')) return shrink(c, m, engines, scratch)
+  const inProcess: Engine[] = ['kernel', 'strata']
+  const again = await runCase(c, inProcess, scratch).catch(() => null)
+  if (again !== null && again.kind === m.kind) return shrink(c, again, inProcess, scratch)
+  return shrink(c, m, engines, scratch, 80)
 }

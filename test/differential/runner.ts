@@ -12,7 +12,7 @@ import { Executor, type Result } from './exec.js'
 import { detach, isMounted, mount, mountsUnder, umount } from './libc.js'
 import { randomOps, type Op } from './ops.js'
 import { Rng } from './rng.js'
-import { kernelTarget, strataTarget, type Engine, type Target } from './targets.js'
+import { fuseTarget, kernelTarget, strataTarget, type Engine, type Target } from './targets.js'
 import { randomTree, type TreeSpec } from './tree.js'
 
 export interface Case {
@@ -30,10 +30,10 @@ export interface Mismatch {
 
 export type TargetFactory = (dir: string, tree: TreeSpec) => Promise<Target>
 
-export const factories: Record<Engine, TargetFactory | undefined> = {
+export const factories: Record<Engine, TargetFactory> = {
   kernel: kernelTarget,
   strata: strataTarget,
-  fuse: undefined,
+  fuse: fuseTarget,
 }
 
 export function caseOf(seed: number, length: number): Case {
@@ -78,9 +78,7 @@ export async function runCase(c: Case, engines: Engine[], scratch: Scratch, tall
   const execs: Executor[] = []
   try {
     for (const e of engines) {
-      const make = factories[e]
-      if (!make) throw new Error(`engine ${e} is not available`)
-      targets.push(await make(join(dir, e), c.tree))
+      targets.push(await factories[e](join(dir, e), c.tree))
     }
     for (const t of targets) execs.push(new Executor(t.fs))
     for (let i = 0; i < c.ops.length; i++) {

@@ -7,6 +7,7 @@ import * as fsp from 'node:fs/promises'
 import { join } from 'node:path'
 import { createOverlay } from '../../src/index.js'
 import { detach, getxattr, isMounted, listxattr, mount, removexattr, setxattr } from './libc.js'
+import { mountFuse } from './fuse-mount.js'
 import { buildLayer, type TreeSpec } from './tree.js'
 
 export interface St {
@@ -208,4 +209,11 @@ export async function strataTarget(dir: string, tree: TreeSpec): Promise<Target>
       open = false
     },
   }
+}
+
+/** strata through FUSE: the built CLI's daemon, node:fs on its mountpoint. */
+export async function fuseTarget(dir: string, tree: TreeSpec): Promise<Target> {
+  const l = await buildLayout(dir, tree)
+  const m = await mountFuse({ lower: l.lower, upper: l.upper, work: l.work, mnt: l.mnt })
+  return { name: 'fuse', fs: mountFs(m.mnt), upper: l.upper, work: join(l.work, 'work'), lower: l.lower, close: () => m.unmount() }
 }

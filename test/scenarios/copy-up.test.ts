@@ -175,4 +175,27 @@ scenarios([
     merged: { 'd/a': 'a', 'd/b': 'B', 'd/c': 'c' },
     upperAfter: { 'd/b': 'B' },
   },
+  {
+    name: 'concurrent writes to one lower file copy it up once and all land',
+    lower: [{ 'd/a': 'base:' }],
+    async run({ fs }) {
+      await Promise.all(Array.from({ length: 8 }, () => fs.appendFile('/d/a', 'x')))
+      expect(await text(fs, '/d/a')).toBe('base:xxxxxxxx')
+    },
+    upperAfter: { 'd/a': 'base:xxxxxxxx' },
+  },
+  {
+    // The kernel skips holes a chunk (1 MiB) at a time: 64 MiB with data at both ends
+    // copies up as about 1 MiB of blocks.
+    name: 'a sparse lower file stays sparse when copied up',
+    needs: ['holes'],
+    lower: [{ sparse: file('data at both ends', { sparse: 64 * 1024 * 1024 }) }],
+    async run({ fs }) {
+      const st = await fs.stat('/sparse')
+      await fs.chmod('/sparse', 0o600)
+      const after = await fs.stat('/sparse')
+      expect(after.size).toBe(st.size)
+      expect(after.blocks * 512).toBeLessThan(8 * 1024 * 1024)
+    },
+  },
 ])

@@ -11,7 +11,7 @@ import type { Driver, Feature, ScenarioEnv } from './driver.js'
 
 const fuseDriver: Driver = {
   name: 'strata-fuse', engine: 'strata', lowerFormat: 'kernel', upperFormat: 'kernel', formatVariant: false,
-  features: new Set<Feature>(['devices', 'fifos', 'xattrs', 'trusted', 'owners']),
+  features: new Set<Feature>(['devices', 'fifos', 'xattrs', 'trusted', 'owners', 'holes']),
   async setup({ lower, upper }): Promise<ScenarioEnv> {
     const d = await makeHostLayers(lower, upper, 'kernel', 'kernel')
     const mnt = join(d.root, 'mnt')

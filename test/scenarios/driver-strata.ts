@@ -84,7 +84,7 @@ async function nonRootUpper(upper: string, work: string): Promise<Layer> {
 function hostDriver(name: string, lowerFormat: Format, upperFormat: Format, formatVariant: boolean): Driver {
   return {
     name, engine: 'strata', lowerFormat, upperFormat, formatVariant,
-    features: new Set<Feature>(['devices', 'fifos', 'xattrs', 'trusted', 'owners']),
+    features: new Set<Feature>(['devices', 'fifos', 'xattrs', 'trusted', 'owners', 'holes']),
     async setup({ lower, upper }: { lower: Tree[]; upper: Tree | null }) {
       const d = await makeHostLayers(lower, upper, lowerFormat, upperFormat)
       const open = async (): Promise<Opts> => {

@@ -112,8 +112,9 @@ export interface ScenarioEnv {
  * - xattrs: user.* xattrs on files, dirs
  * - trusted: trusted.* xattrs (root on a host fs)
  * - owners: arbitrary uid/gid (chown)
+ * - holes: sparse files (st_blocks tells how much is allocated)
  */
-export type Feature = 'devices' | 'fifos' | 'xattrs' | 'trusted' | 'owners'
+export type Feature = 'devices' | 'fifos' | 'xattrs' | 'trusted' | 'owners' | 'holes'
 
 export interface Driver {
   name: string

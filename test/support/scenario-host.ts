@@ -75,6 +75,14 @@ export function hostBuilder(dir: string): LayerBuilder {
   return {
     mkdir: async (p) => { await fsp.mkdir(at(p)) },
     writeFile: (p, d) => fsp.writeFile(at(p), d),
+    async writeAt(p, d, pos) {
+      const fh = await fsp.open(at(p), 'r+')
+      try {
+        await fh.write(d, 0, d.length, pos)
+      } finally {
+        await fh.close()
+      }
+    },
     symlink: (t, p) => fsp.symlink(t, at(p)),
     mknod: async (p, m, d) => mknod(at(p), m, d),
     link: (a, p) => fsp.link(at(a), at(p)),

@@ -23,6 +23,14 @@ export function layerBuilder(layer: Layer): LayerBuilder {
         await f.close()
       }
     },
+    async writeAt(p, data, pos) {
+      const f = await layer.open(p, O_WRONLY)
+      try {
+        for (let off = 0; off < data.length; ) off += await f.write(data, off, data.length - off, pos + off)
+      } finally {
+        await f.close()
+      }
+    },
     symlink: (t, p) => layer.symlink(t, p),
     mknod: (p, m, d) => layer.mknod(p, m, d),
     link: (a, p) => layer.link(a, p),

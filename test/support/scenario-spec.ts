@@ -21,7 +21,8 @@ interface Owned {
   mtime?: number
 }
 export type Node =
-  | ({ kind: 'file'; data: string | Buffer; nlink?: number } & Owned)
+  /** sparse (set-up only): the data again at the end of a file this long, a hole between. */
+  | ({ kind: 'file'; data: string | Buffer; nlink?: number; sparse?: number } & Owned)
   /** format: the opaque marker's own format, whatever the layer's (set-up only). */
   | ({ kind: 'dir'; opaque?: boolean; format?: Format } & Owned)
   | ({ kind: 'symlink'; target: string } & Owned)
@@ -34,7 +35,7 @@ export type Node =
 /** A layer's content: tree-relative paths ('a/b') to nodes or file contents; parents implicit. */
 export type Tree = Record<string, Node | string | Buffer>
 
-export const file = (data: string | Buffer, a: Owned & { nlink?: number } = {}): Node => ({ kind: 'file', data, ...a })
+export const file = (data: string | Buffer, a: Owned & { nlink?: number; sparse?: number } = {}): Node => ({ kind: 'file', data, ...a })
 export const dir = (a: Owned = {}): Node => ({ kind: 'dir', ...a })
 export const opaque = (a: Owned & { format?: Format } = {}): Node => ({ kind: 'dir', opaque: true, ...a })
 export const symlink = (target: string, a: Owned = {}): Node => ({ kind: 'symlink', target, ...a })
@@ -73,6 +74,8 @@ export function hasMarkers(tree: Tree | undefined | null): boolean {
 export interface LayerBuilder {
   mkdir(path: string): Promise<void>
   writeFile(path: string, data: Buffer): Promise<void>
+  /** pwrite into an existing file, extending it (a hole where nothing was written). */
+  writeAt(path: string, data: Buffer, position: number): Promise<void>
   symlink(target: string, path: string): Promise<void>
   mknod(path: string, mode: number, dev: number): Promise<void>
   link(existing: string, path: string): Promise<void>
@@ -103,7 +106,10 @@ export async function materialize(tree: Tree, format: Format, b: LayerBuilder): 
           else await b.setxattr(path, f === 'kernel' ? 'trusted.overlay.opaque' : 'user.overlay.opaque', Buffer.from('y'))
         }
         break
-      case 'file': await b.writeFile(path, Buffer.from(n.data)); break
+      case 'file':
+        await b.writeFile(path, Buffer.from(n.data))
+        if (n.sparse !== undefined) await b.writeAt(path, Buffer.from(n.data), n.sparse - Buffer.byteLength(n.data))
+        break
       case 'symlink': await b.symlink(n.target, path); break
       case 'fifo': await b.mknod(path, S_IFIFO | 0o644, 0); break
       case 'char': await b.mknod(path, S_IFCHR | 0o644, makedev(n.major, n.minor)); break

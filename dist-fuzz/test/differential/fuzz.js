@@ -32,7 +32,7 @@ export async function fuzz(o) {
             }
             if (shrunk.size < o.shrinkLimit && !shrunk.has(m.kind)) {
                 shrunk.add(m.kind);
-                f.minimal = await shrink(c, m, o.engines, scratch);
+                f.minimal = await shrinkCheaply(c, m, o.engines, scratch);
                 o.log(`  minimal case (seed ${seed}): ${JSON.stringify(f.minimal.c)}`);
                 o.log(`  minimal mismatch: step ${f.minimal.m.step} (${f.minimal.m.kind}): ${JSON.stringify(f.minimal.m.detail)}`);
             }
@@ -42,4 +42,17 @@ export async function fuzz(o) {
         await scratch.dispose();
     }
     return { ops, found };
+}
+/**
+ * A mount costs a second or two per run; when the in-process engine shows the same
+ * mismatch it is a core bug, shrunk there. Otherwise shrink through the mount, on a budget.
+ */
+async function shrinkCheaply(c, m, engines, scratch) {
+    if (!engines.includes('fuse'))
+        return shrink(c, m, engines, scratch);
+    const inProcess = ['kernel', 'strata'];
+    const again = await runCase(c, inProcess, scratch).catch(() => null);
+    if (again !== null && again.kind === m.kind)
+        return shrink(c, again, inProcess, scratch);
+    return shrink(c, m, engines, scratch, 80);
 }

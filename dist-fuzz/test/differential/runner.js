@@ -12,12 +12,12 @@ import { Executor } from './exec.js';
 import { detach, isMounted, mount, mountsUnder, umount } from './libc.js';
 import { randomOps } from './ops.js';
 import { Rng } from './rng.js';
-import { kernelTarget, strataTarget } from './targets.js';
+import { fuseTarget, kernelTarget, strataTarget } from './targets.js';
 import { randomTree } from './tree.js';
 export const factories = {
     kernel: kernelTarget,
     strata: strataTarget,
-    fuse: undefined,
+    fuse: fuseTarget,
 };
 export function caseOf(seed, length) {
     const rng = new Rng(seed);
@@ -56,10 +56,7 @@ export async function runCase(c, engines, scratch, tally) {
     const execs = [];
     try {
         for (const e of engines) {
-            const make = factories[e];
-            if (!make)
-                throw new Error(`engine ${e} is not available`);
-            targets.push(await make(join(dir, e), c.tree));
+            targets.push(await factories[e](join(dir, e), c.tree));
         }
         for (const t of targets)
             execs.push(new Executor(t.fs));
