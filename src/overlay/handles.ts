@@ -4,8 +4,8 @@
  */
 export interface TrackedHandle {
   path: string
-  /** The object under this handle was copied up: reopen before the next operation. */
-  markCopiedUp(): void
+  /** The object under this handle was copied up to upperPath: reopen its real file there. */
+  markCopiedUp(upperPath: string): Promise<void>
   close(): Promise<void>
 }
 
@@ -31,8 +31,8 @@ export class Handles {
     return n
   }
 
-  copiedUp(path: string): void {
-    for (const h of this.byPath.get(path) ?? []) h.markCopiedUp()
+  async copiedUp(path: string): Promise<void> {
+    await Promise.all([...(this.byPath.get(path) ?? [])].map((h) => h.markCopiedUp(path)))
   }
 
   renamed(from: string, to: string): void {

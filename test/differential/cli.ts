@@ -23,6 +23,11 @@ async function main(): Promise<number> {
     return r.mismatches > 0 ? 1 : 0
   }
   const engines = arg('engines', 'kernel,strata').split(',') as Engine[]
+  if (process.argv.includes('--case')) {
+    const { replay } = await import('./replay.js')
+    await replay(arg('case', ''), engines, log)
+    return 0
+  }
   const length = Number(arg('length', '80'))
   log(`fuzz: seeds from ${seed}, ${length} ops per case, engines ${engines.join(',')}`)
   const tally: Tally | undefined = process.argv.includes('--stats') ? {} : undefined

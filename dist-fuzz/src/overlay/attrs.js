@@ -46,6 +46,10 @@ export async function truncateEntry(core, path, length) {
         throw new FsError('EINVAL', 'truncate', '/' + path);
     const e = await core.copyUp.copyUp(e0, { skipData: length === 0 });
     await core.stack.upper.truncate(top(e).path, length);
+    // Data skipped by the copy-up was cut all the same: the size changed, and the times must
+    // say so (truncating the already-empty copy changes nothing by itself).
+    if (top(e0) !== top(e) && length === 0 && top(e0).st.size > 0)
+        await core.stack.upper.utimens(top(e).path, 'omit', 'now');
 }
 export async function getxattrEntry(core, path, name) {
     const real = escapeXattr(name);
