@@ -1,8 +1,11 @@
 /**
- * `npm run fuzz -- [--ops N] [--seed S] [--length L] [--engines kernel,strata,fuse] [--ignore-known] [--fsx]`
+ * `npm run fuzz -- [--ops N] [--seed S] [--length L] [--engines kernel,strata,fuse] [--ignore-known] [--stats]`
+ *        `npm run fuzz -- --fsx [--target strata|fuse|kernel] [--ops N] [--seed S]`
+ *        `npm run fuzz -- --case FILE [--engines ...]` (replay one case, printing every answer)
  * Long differential runs (or, with --fsx, the data-integrity exerciser). Ends with one line
  * `fuzz: N ops, M mismatches`; exits non-zero when M > 0.
  */
+import type { FsxEngine } from './fsx-session.js'
 import { fuzz } from './fuzz.js'
 import type { Tally } from './runner.js'
 import type { Engine } from './targets.js'
@@ -18,7 +21,7 @@ async function main(): Promise<number> {
   const log = (s: string): void => console.log(s)
   if (process.argv.includes('--fsx')) {
     const { fsxSession } = await import('./fsx-session.js')
-    const r = await fsxSession({ ops, seed, target: arg('target', 'strata') as 'strata' | 'mount', log })
+    const r = await fsxSession({ ops, seed, target: arg('target', 'strata') as FsxEngine, log })
     console.log(`fuzz: ${r.ops} ops, ${r.mismatches} mismatches`)
     return r.mismatches > 0 ? 1 : 0
   }

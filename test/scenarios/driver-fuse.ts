@@ -18,7 +18,13 @@ const fuseDriver: Driver = {
     await fsp.mkdir(mnt)
     const o = [`lowerdir=${d.lower.join(':')}`]
     if (d.upper && d.work) o.push(`upperdir=${d.upper}`, `workdir=${d.work}`)
-    let m: StrataMount | undefined = await mountStrata(['-o', o.join(','), mnt])
+    let m: StrataMount | undefined
+    try {
+      m = await mountStrata(['-o', o.join(','), mnt])
+    } catch (e) {
+      await fsp.rm(d.root, { recursive: true, force: true })
+      throw e
+    }
     return {
       fs: hostScenarioFs(mnt),
       lower: d.lower.map(hostRawLayer),

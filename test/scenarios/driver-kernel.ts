@@ -51,7 +51,12 @@ function kernelDriver(name: string, format: Format, formatVariant: boolean): Dri
         mounted = false
         live.delete(mnt)
       }
-      await up()
+      try {
+        await up()
+      } catch (e) {
+        await fsp.rm(layers.root, { recursive: true, force: true })
+        throw e
+      }
       const env: ScenarioEnv = {
         fs: hostScenarioFs(mnt),
         lower: layers.lower.map(hostRawLayer),

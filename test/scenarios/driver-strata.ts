@@ -21,7 +21,13 @@ type Opts = Parameters<typeof createOverlay>[0]
 
 /** An env over an overlay that `open` (re)creates; `rest` supplies raw views and cleanup. */
 async function strataEnv(open: () => Promise<Opts>, rest: Omit<ScenarioEnv, 'fs' | 'remount' | 'dispose'> & { cleanup(): Promise<void> }): Promise<ScenarioEnv> {
-  let ovl: Overlay | undefined = await createOverlay(await open())
+  let ovl: Overlay | undefined
+  try {
+    ovl = await createOverlay(await open())
+  } catch (e) {
+    await rest.cleanup()
+    throw e
+  }
   const env: ScenarioEnv = {
     fs: ovl as unknown as ScenarioFs,
     lower: rest.lower,

@@ -61,7 +61,7 @@ export class CopyUp {
             await upper.utimens(dir, parentSt.atimeNs, parentSt.mtimeNs).catch(() => undefined);
         this.core.lookup.invalidate(e.path);
         const copied = await this.core.upperEntry(e.path, isDir(src.st.mode) ? now.parts : []);
-        this.core.handles.copiedUp(e.path);
+        await this.core.handles.copiedUp(e.path);
         return copied;
     }
     async build(srcLayer, path, st, work, tmp, opts) {

@@ -3,7 +3,7 @@
  * live in their own modules (create, remove, rename, attrs, file) and take a Core.
  */
 import { FsError } from '../errors.js';
-import { isDir } from '../layers/constants.js';
+import { fileType, isDir, isReg } from '../layers/constants.js';
 import { joinPath, splitParent } from '../layers/path.js';
 import { Lookup, overlayComponents, top } from './lookup.js';
 import { isMarkerName, originXattr } from './whiteout.js';
@@ -84,12 +84,29 @@ export class Core {
                 ino = n;
         }
         catch {
-            // No origin recorded: an object created in the upper layer keeps its own number.
+            // No origin recorded: an object created in the upper layer keeps its own number...
+            ino = (await this.unrecordableOrigin(e)) ?? ino;
         }
         if (this.origins.size > 100_000)
             this.origins.clear();
         this.origins.set(key, ino);
         return ino;
+    }
+    /**
+     * ...except where the origin could not be recorded: user.* xattrs (the non-root format)
+     * can't be set on symlinks and special files, so such an upper object takes the number of
+     * the lower object of the same type it hides, which is what it was copied up from unless
+     * it was deleted and made again (then it reuses the number, as a freed inode would be).
+     */
+    async unrecordableOrigin(e) {
+        const t = top(e);
+        const upper = this.stack.upper;
+        if (upper.caps.whiteoutFormat !== 'oci' || isReg(t.st.mode) || isDir(t.st.mode))
+            return undefined;
+        const below = await this.lookup.findInLowers(e.path);
+        if (below === null || fileType(top(below).st.mode) !== fileType(t.st.mode))
+            return undefined;
+        return this.stack.inoOf(top(below).li, top(below).st);
     }
     /** Fresh attributes of the upper object at path, after a change made there. */
     async upperEntry(path, below = []) {

@@ -97,9 +97,17 @@ class OverlayFileImpl {
             f |= O_NOATIME;
         return f;
     }
-    markCopiedUp() {
-        if (!this.realInUpper)
-            this.copiedUp = true;
+    /**
+     * The object was copied up to upperPath: reopen there now, while that name is surely
+     * this object (a later unlink or rename over it must not leave the handle reopening by
+     * name, as ovl_real_fdget follows the inode, not the path). A failure is retried lazily.
+     */
+    async markCopiedUp(upperPath) {
+        if (this.realInUpper || this.closed)
+            return;
+        this.copiedUp = true;
+        this.reopening ??= this.reopenInUpper(upperPath).finally(() => (this.reopening = undefined));
+        await this.reopening.catch(() => undefined);
     }
     /** ovl_real_fdget_meta: the real file to use now. */
     async realFile() {
@@ -115,12 +123,15 @@ class OverlayFileImpl {
         }
         return this.real;
     }
-    async reopenInUpper() {
-        const e = await this.core.lookup.get(this.path, 'open');
-        const t = top(e);
-        if (!this.core.stack.isUpper(t.li))
-            return this.real;
-        const fresh = await this.core.stack.upper.open(t.path, this.flags & ~NOT_FOR_REAL);
+    async reopenInUpper(at) {
+        let path = at;
+        if (path === undefined) {
+            const t = top(await this.core.lookup.get(this.path, 'open'));
+            if (!this.core.stack.isUpper(t.li))
+                return this.real;
+            path = t.path;
+        }
+        const fresh = await this.core.stack.upper.open(path, this.flags & ~NOT_FOR_REAL);
         const old = this.real;
         this.real = fresh;
         this.realInUpper = true;

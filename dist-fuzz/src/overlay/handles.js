@@ -20,9 +20,8 @@ export class Handles {
             n += set.size;
         return n;
     }
-    copiedUp(path) {
-        for (const h of this.byPath.get(path) ?? [])
-            h.markCopiedUp();
+    async copiedUp(path) {
+        await Promise.all([...(this.byPath.get(path) ?? [])].map((h) => h.markCopiedUp(path)));
     }
     renamed(from, to) {
         const moved = [];

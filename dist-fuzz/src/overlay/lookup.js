@@ -199,6 +199,16 @@ export class Lookup {
         }
         return e === null ? [] : e.parts.filter((p) => isDir(p.st.mode));
     }
+    /** The entry a path has in the lower layers alone (as if the upper layer were empty). */
+    async findInLowers(path) {
+        let e = { path: '', parts: (await this.root()).parts.filter((p) => !this.stack.isUpper(p.li)) };
+        for (const name of overlayComponents(path)) {
+            if (e === null || e.parts.length === 0 || !isDir(top(e).st.mode))
+                return null;
+            e = await this.child(e, name);
+        }
+        return e !== null && e.parts.length > 0 ? e : null;
+    }
     /** Whether any lower layer (below the upper) still shows this name: removal must whiteout. */
     async lowerHasName(parent, name) {
         const lowerParts = parent.parts.filter((p) => !this.stack.isUpper(p.li));

@@ -1,8 +1,3 @@
-/**
- * `npm run fuzz -- [--ops N] [--seed S] [--length L] [--engines kernel,strata,fuse] [--ignore-known] [--fsx]`
- * Long differential runs (or, with --fsx, the data-integrity exerciser). Ends with one line
- * `fuzz: N ops, M mismatches`; exits non-zero when M > 0.
- */
 import { fuzz } from './fuzz.js';
 function arg(name, fallback) {
     const i = process.argv.indexOf(`--${name}`);

@@ -1,0 +1,50 @@
+/**
+ * Bounded differential and data-integrity runs for `npm test` (the long ones are
+ * `npm run fuzz`). Fixed seeds, so a failure replays: the message names the seed and the
+ * shrunk case. Mismatches already reported (known.ts) are left to regressions.test.ts.
+ */
+import { describe, expect, it } from 'vitest'
+import { fsxSession } from './fsx-session.js'
+import { fuzz, type Found } from './fuzz.js'
+import type { Engine } from './targets.js'
+
+function report(found: Found[]): string {
+  return found.filter((f) => !f.known).map((f) => `seed ${f.seed}: ${JSON.stringify(f.minimal ?? f.mismatch)}`).join('\n')
+}
+
+async function differential(engines: Engine[], ops: number, seed: number): Promise<void> {
+  const lines: string[] = []
+  const r = await fuzz({ ops, seed, length: 120, engines, shrinkLimit: 1, ignoreKnown: true, log: (l) => lines.push(l) })
+  expect(r.ops).toBe(ops)
+  const fresh = r.found.filter((f) => !f.known)
+  expect(fresh, report(r.found)).toEqual([])
+}
+
+describe('differential: kernel overlay as the oracle', () => {
+  it('strata in-process answers every op as the kernel does (2400 ops)', async () => {
+    await differential(['kernel', 'strata'], 2400, 1)
+  }, 300_000)
+
+  it('strata through FUSE answers every op as the kernel does (480 ops)', async () => {
+    await differential(['kernel', 'fuse'], 480, 500)
+  }, 300_000)
+})
+
+describe('fsx: data integrity against a model', () => {
+  const log = (): void => {}
+  it('strata in-process: 20000 ops with copy-up part way, holes punched', async () => {
+    const r = await fsxSession({ ops: 20_000, seed: 1, target: 'strata', log })
+    expect(r).toEqual({ ops: 20_000, mismatches: 0, skipped: ['mmap reads/writes: strata (in-process) has no mmap'] })
+  }, 300_000)
+
+  it('strata through FUSE: 4000 ops including mmap reads and writes', async () => {
+    const r = await fsxSession({ ops: 4000, seed: 2, target: 'fuse', log })
+    expect(r.ops).toBe(4000)
+    expect(r.mismatches).toBe(0)
+  }, 300_000)
+
+  it('the exerciser itself agrees with the kernel overlay (2000 ops)', async () => {
+    const r = await fsxSession({ ops: 2000, seed: 3, target: 'kernel', log })
+    expect(r).toEqual({ ops: 2000, mismatches: 0, skipped: [] })
+  }, 300_000)
+})

@@ -1,0 +1,156 @@
+/**
+ * Every mismatch the differential runs found, as the minimal case delta debugging left
+ * (hand-tidied where noted), replayed on the kernel overlay and on strata. A failing case
+ * here is an open bug: the message shows both engines' answers.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Op } from './ops.js'
+import { runCase, Scratch } from './runner.js'
+import type { Engine } from './targets.js'
+import type { Node, TreeSpec } from './tree.js'
+
+const T = 1_100_000_000
+const file = (path: string, extra: Partial<Extract<Node, { kind: 'file' }>> = {}): Node => ({ path, kind: 'file', mode: 0o644, uid: 0, gid: 0, size: 100, seed: 7, mtime: T, ...extra })
+const dir = (path: string, extra: Partial<Extract<Node, { kind: 'dir' }>> = {}): Node => ({ path, kind: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: T, ...extra })
+const tree = (lower: Node[][], upper: Node[] = []): TreeSpec => ({ lower, upper })
+
+interface Regression {
+  name: string
+  tree: TreeSpec
+  ops: Op[]
+  engines?: Engine[]
+}
+
+const regressions: Regression[] = [
+  {
+    name: 'copy-up keeps the parent directory times (ovl_copy_up_one restores them)',
+    tree: tree([[dir('c'), file('c/f')]]),
+    ops: [{ op: 'open', slot: 0, p: 'c/f', flags: 2, mode: 0o644 }, { op: 'stat', p: 'c' }, { op: 'stat', p: '' }],
+  },
+  {
+    name: 'link onto an existing name is EEXIST even when the source is a directory',
+    tree: tree([[dir('b'), file('a')]]),
+    ops: [{ op: 'link', p: 'b', q: 'a' }, { op: 'link', p: 'b', q: 'c' }],
+  },
+  {
+    name: 'rename of a lower directory over a non-empty one: EXDEV before ENOTEMPTY (seed 1)',
+    tree: tree([[dir('d/d', { mode: 0o700, gid: 1000, mtime: 967948028 }), dir('c', { mode: 0o700, uid: 1001, mtime: 1048734467 })], [], []]),
+    ops: [{ op: 'rename', p: 'c', q: 'd' }],
+  },
+  {
+    name: 'rename onto an ancestor of the source is ENOTEMPTY (seed 3)',
+    tree: tree([[dir('a'), file('a/d'), dir('c/d/b')]]),
+    ops: [{ op: 'rename', p: 'a/d', q: 'a' }, { op: 'rename', p: 'c/d/b', q: 'c' }],
+  },
+  {
+    name: 'mkdir ignores set-id bits in its mode (seed 12)',
+    tree: tree([[], [dir('b', { mode: 0o700, gid: 1000, mtime: 1134574544 })]]),
+    ops: [{ op: 'mkdir', p: 'b/c', mode: 0o2775 }, { op: 'lstat', p: 'b/c' }, { op: 'mkdir', p: 'e', mode: 0o6755 }, { op: 'lstat', p: 'e' }],
+  },
+  {
+    name: 'open(O_RDONLY|O_TRUNC) truncates an upper file (seed 18)',
+    tree: tree([[], [{ path: 'a/d', kind: 'symlink', target: '.', uid: 1001, gid: 1000, mtime: 1235917544 }]]),
+    ops: [
+      { op: 'mkdir', p: 'a/b', mode: 0o644 },
+      { op: 'writeFile', p: 'a/b/a', flag: 'a', len: 4644, seed: 736792708 },
+      { op: 'open', slot: 0, p: 'a/b/a', flags: 0o1000, mode: 0o2755 },
+      { op: 'read', slot: 0, pos: 1178, len: 45 },
+    ],
+  },
+  {
+    name: 'open(O_TRUNC) of a lower file marks it modified (seed 19)',
+    tree: tree([[file('a', { mode: 0o600, uid: 1000, size: 18932, seed: 961863627, mtime: 1244136872 })], []]),
+    ops: [{ op: 'open', slot: 0, p: 'a', flags: 0o1000, mode: 0 }, { op: 'fstat', slot: 0 }],
+  },
+  {
+    name: 'truncate(lower file, 0) marks it modified',
+    tree: tree([[file('a', { size: 5000 })]]),
+    ops: [{ op: 'truncate', p: 'a', len: 0 }, { op: 'stat', p: 'a' }],
+  },
+  {
+    name: 'a copied-up lower hard link is a new inode; its other name keeps the old one (seed 12)',
+    tree: tree([
+      [file('d/a', { mode: 0o2745, uid: 1000, gid: 1001, size: 3990, seed: 997478125, mtime: 1022738746 })],
+      [file('d', { mode: 0o755, uid: 1001, size: 16682, seed: 492309780, mtime: 1042326593 }), { path: 'c/a', kind: 'hardlink', to: 'd' }],
+    ]),
+    ops: [{ op: 'lstat', p: 'c/a' }, { op: 'rename', p: 'c/a', q: 'd/d' }, { op: 'stat', p: 'd/d' }],
+  },
+  {
+    name: 'renaming one lower hard link over another moves it (distinct overlay inodes without index)',
+    tree: tree([[file('a'), { path: 'b', kind: 'hardlink', to: 'a' }]]),
+    ops: [{ op: 'rename', p: 'a', q: 'b' }, { op: 'readdir', p: '' }, { op: 'stat', p: 'b' }],
+  },
+  {
+    name: 'a file created over a whiteout in a setgid dir gets the dir group (seed 5014)',
+    tree: tree([
+      [dir('b', { mode: 0o2775, uid: 1000, gid: 1000, mtime: 1137392216 }), file('b/b', { gid: 1001, size: 59, seed: 785334647, mtime: 1177684130 })],
+      [],
+      [dir('d/c', { uid: 1000, gid: 1000, mtime: 1244747216 })],
+    ]),
+    ops: [{ op: 'rename', p: 'b/b', q: 'd/c/a' }, { op: 'open', slot: 3, p: 'b/b', flags: 0o1102, mode: 0o755 }, { op: 'mkdir', p: 'b/e', mode: 0o755 }, { op: 'lstat', p: 'b/e' }],
+  },
+  {
+    name: 'a read-only handle keeps its object after copy-up and unlink (seed 9000)',
+    tree: tree([[file('a/d', { mode: 0o755, gid: 1000, size: 29, seed: 471517557, mtime: 1210124612 }), { path: 'b/d/c', kind: 'hardlink', to: 'a/d' }], []]),
+    ops: [
+      { op: 'open', slot: 3, p: 'b/d/c', flags: 0, mode: 0o755 },
+      { op: 'open', slot: 0, p: 'b/d/c', flags: 0o102, mode: 0o644 },
+      { op: 'write', slot: 0, pos: 0, len: 10, seed: 1 },
+      { op: 'unlink', p: 'b/d/c' },
+      { op: 'writeFile', p: 'b/d/c', flag: 'w', len: 50, seed: 2 },
+      { op: 'read', slot: 3, pos: 0, len: 61 },
+      { op: 'read', slot: 3, pos: 56, len: 61 },
+    ],
+  },
+  // Open: the in-process API (src/api), reported.
+  {
+    name: 'open(O_CREAT|O_EXCL) on a symlink is EEXIST, never follows it (seed 100)',
+    tree: tree([[{ path: 'd/a', kind: 'symlink', target: 'd', uid: 1001, gid: 0, mtime: 968881293 }, { path: 'l', kind: 'symlink', target: 'l', uid: 0, gid: 0, mtime: T }], []]),
+    ops: [
+      { op: 'writeFile', p: 'd/a', flag: 'wx', len: 34, seed: 797967559 },
+      { op: 'open', slot: 0, p: 'l', flags: 0o301, mode: 0o644 },
+    ],
+  },
+  {
+    name: 'link looks up the existing name before the new one (seed 102)',
+    tree: tree([[file('c', { mode: 0o600, gid: 1000, size: 35456, seed: 460589924, mtime: 1234860972 })], [], []]),
+    ops: [{ op: 'link', p: 'e', q: 'c/d/b' }],
+  },
+  // Open: the FUSE adapter, reported.
+  {
+    name: 'FUSE: a change made through one hard link shows through the other (seed 8003)',
+    engines: ['kernel', 'fuse'],
+    tree: tree([[], []], [dir('c/b', { mode: 0o1777, uid: 1000, mtime: 1044232907 }), { path: 'd', kind: 'symlink', target: './c', uid: 0, gid: 0, mtime: 966962772 }]),
+    ops: [
+      { op: 'open', slot: 0, p: 'd/b/b', flags: 0o301, mode: 0o755 },
+      { op: 'link', p: 'd/b/b', q: 'e' },
+      { op: 'rename', p: 'd/b/b', q: 'd' },
+      { op: 'chmod', p: 'e', mode: 0o2775 },
+      { op: 'lchown', p: 'd', uid: 0, gid: -1 },
+      { op: 'lstat', p: 'e' },
+    ],
+  },
+  {
+    name: 'FUSE: open(O_TRUNC) of an empty file marks it modified (seed 8004)',
+    engines: ['kernel', 'fuse'],
+    tree: tree([[]], [file('e', { size: 0 })]),
+    ops: [{ op: 'open', slot: 1, p: 'e', flags: 0o1101, mode: 0o644 }, { op: 'stat', p: 'e' }],
+  },
+]
+
+describe('differential regressions', () => {
+  let scratch: Scratch
+  beforeAll(async () => {
+    scratch = await Scratch.create()
+  })
+  afterAll(async () => {
+    await scratch?.dispose()
+  })
+
+  for (const r of regressions) {
+    it(r.name, async () => {
+      const m = await runCase({ tree: r.tree, ops: r.ops }, r.engines ?? ['kernel', 'strata'], scratch)
+      expect(m, m ? `step ${m.step} (${m.kind}): ${JSON.stringify(m.detail)}` : '').toBeNull()
+    })
+  }
+})
