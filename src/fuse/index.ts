@@ -64,7 +64,8 @@ export function fuseOptions(fs: OverlayFs, opts: FuseMountOptions): string[] {
   ]
   if (opts.defaultPermissions ?? true) o.push('default_permissions')
   if (opts.allowOther) o.push('allow_other')
-  if (opts.readonly ?? fs.readonly) o.push('ro')
+  // An overlay without an upper layer can't be written whatever was asked: say so to the kernel.
+  if (opts.readonly || fs.readonly) o.push('ro')
   o.push(...(opts.extraOptions ?? []))
   return o
 }
