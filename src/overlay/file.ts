@@ -70,7 +70,7 @@ class OverlayFileImpl implements OverlayFile, TrackedHandle {
   private closed = false
   private reopening: Promise<RealFile> | undefined
 
-  constructor(private readonly core: Core, public path: string, private flags: number, private readonly ino: number) {}
+  constructor(private readonly core: Core, public path: string, private flags: number, private ino: number) {}
 
   /** Opens the real file of an entry (or adopts the one creation opened). */
   async attach(e: Entry, created?: RealFile): Promise<void> {
@@ -119,13 +119,17 @@ class OverlayFileImpl implements OverlayFile, TrackedHandle {
   }
 
   private async reopenInUpper(at?: string): Promise<RealFile> {
-    let path = at
-    if (path === undefined) {
-      const t = top(await this.core.lookup.get(this.path, 'open'))
-      if (!this.core.stack.isUpper(t.li)) return this.real!
-      path = t.path
+    let e: Entry
+    if (at === undefined) {
+      e = await this.core.lookup.get(this.path, 'open')
+      if (!this.core.stack.isUpper(top(e).li)) return this.real!
+    } else {
+      e = await this.core.upperEntry(at)
     }
+    const path = top(e).path
     const fresh = await this.core.stack.upper!.open(path, this.flags & ~NOT_FOR_REAL)
+    // A copied-up lower hard link is a new inode (see copy-up): fstat must say so.
+    this.ino = await this.core.inoOf(e).catch(() => this.ino)
     const old = this.real!
     this.real = fresh
     this.realInUpper = true

@@ -59,41 +59,66 @@ async function xattrsOf(fs: TargetFs, p: string): Promise<Result> {
 
 const isOverlayXattr = (n: string): boolean => n.startsWith('trusted.') || n.startsWith('user.overlay.') || n.startsWith('security.')
 
+/** A layer read raw (no overlay semantics): a host dir, or one of strata's Layer objects. */
+export interface RawLayer {
+  lstat(p: string): Promise<St & { rdev: number }>
+  readdir(p: string): Promise<string[]>
+  readlink(p: string): Promise<string>
+  readFile(p: string): Promise<Buffer>
+  listxattr(p: string): Promise<string[]>
+  getxattr(p: string, name: string): Promise<Buffer>
+}
+
+export function hostRaw(root: string): RawLayer {
+  const at = (p: string): string => join(root, p)
+  return {
+    lstat: async (p) => {
+      const s = await fsp.lstat(at(p), { bigint: true })
+      return { mode: Number(s.mode), size: Number(s.size), nlink: Number(s.nlink), uid: Number(s.uid), gid: Number(s.gid), ino: Number(s.ino), rdev: Number(s.rdev), atimeNs: s.atimeNs, mtimeNs: s.mtimeNs }
+    },
+    readdir: (p) => fsp.readdir(at(p)),
+    readlink: (p) => fsp.readlink(at(p)),
+    readFile: (p) => fsp.readFile(at(p)),
+    listxattr: async (p) => listxattr(at(p), false),
+    getxattr: async (p, n) => getxattr(at(p), n, false),
+  }
+}
+
 /**
- * An upper (or any layer) directory as the overlay would read it, formats mapped. An opaque
- * mark counts only where a lower layer has a directory at that path: overlayfs marks every
+ * An upper (or any layer) as the overlay would read it, formats mapped. An opaque mark
+ * counts only where a lower layer has a directory at that path: overlayfs marks every
  * directory it moves into a merged parent (even when the rename then fails), which changes
  * nothing where no directory is below.
  */
-export async function snapshotLayer(root: string, lowers: string[] = []): Promise<Record<string, Result>> {
+export async function snapshotLayer(layer: RawLayer, lowers: RawLayer[] = []): Promise<Record<string, Result>> {
   const below = async (rel: string): Promise<boolean> => {
+    // What a lookup below the upper would find first: only a directory merges.
     for (const l of lowers) {
-      const s = await fsp.lstat(join(l, rel)).catch(() => null)
-      if (s !== null && s.isDirectory()) return true
+      const s = await l.lstat(rel).catch(() => null)
+      if (s !== null) return (s.mode & 0o170000) === 0o040000
     }
     return false
   }
   const inos = new InoClasses()
   const out: Record<string, Result> = {}
   const visit = async (rel: string): Promise<void> => {
-    const abs = join(root, rel)
-    const s = await fsp.lstat(abs, { bigint: true })
-    const mode = Number(s.mode)
-    if ((mode & 0o170000) === 0o020000 && s.rdev === 0n) {
+    const s = await layer.lstat(rel)
+    if ((s.mode & 0o170000) === 0o020000 && s.rdev === 0) {
       out[rel] = 'whiteout'
       return
     }
-    const e = normStat({ mode, size: Number(s.size), nlink: Number(s.nlink), uid: Number(s.uid), gid: Number(s.gid), ino: Number(s.ino), atimeNs: s.atimeNs, mtimeNs: s.mtimeNs }, inos) as Record<string, Result>
-    if (e.t === 'f') e.data = hash(await fsp.readFile(abs))
-    if (e.t === 'l') e.target = await fsp.readlink(abs)
-    const names = listxattr(abs, false)
+    const e = normStat(s, inos) as Record<string, Result>
+    if (e.t === 'f') e.data = hash(await layer.readFile(rel))
+    if (e.t === 'l') e.target = await layer.readlink(rel)
+    const names = await layer.listxattr(rel).catch(() => [] as string[])
     const x: Record<string, Result> = {}
-    for (const n of names.filter((n) => !isOverlayXattr(n)).sort()) x[n] = getxattr(abs, n, false).toString('latin1')
+    for (const n of names.filter((n) => !isOverlayXattr(n)).sort()) x[n] = (await layer.getxattr(rel, n)).toString('latin1')
     e.xattrs = x
     out[rel || '/'] = e
     if (e.t !== 'd') return
-    let opaque = ['trusted.overlay.opaque', 'user.overlay.opaque'].some((n) => names.includes(n) && getxattr(abs, n, false).toString() === 'y')
-    for (const n of (await fsp.readdir(abs)).sort()) {
+    let opaque = false
+    for (const n of ['trusted.overlay.opaque', 'user.overlay.opaque']) if (names.includes(n) && (await layer.getxattr(rel, n)).toString() === 'y') opaque = true
+    for (const n of (await layer.readdir(rel)).sort()) {
       if (n === '.wh..wh..opq') opaque = true
       else if (n.startsWith('.wh.')) out[child(rel, n.slice(4))] = 'whiteout'
       else await visit(child(rel, n))
@@ -111,14 +136,4 @@ export function diffSnapshots(a: Record<string, Result>, b: Record<string, Resul
     if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) return { path: k, a: a[k], b: b[k] }
   }
   return null
-}
-
-/** Entries left in a work dir (strata must leave none once closed). */
-export async function workLeftovers(work: string): Promise<string[]> {
-  try {
-    return await fsp.readdir(work)
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw e
-  }
 }

@@ -6,7 +6,10 @@
 import { describe, expect, it } from 'vitest'
 import { fsxSession } from './fsx-session.js'
 import { fuzz, type Found } from './fuzz.js'
+import type { Op } from './ops.js'
+import { factories, runCase, Scratch, shrink } from './runner.js'
 import type { Engine } from './targets.js'
+import type { TreeSpec } from './tree.js'
 
 function report(found: Found[]): string {
   return found.filter((f) => !f.known).map((f) => `seed ${f.seed}: ${JSON.stringify(f.minimal ?? f.mismatch)}`).join('\n')
@@ -21,6 +24,31 @@ async function differential(engines: Engine[], ops: number, seed: number): Promi
 }
 
 describe('differential: kernel overlay as the oracle', () => {
+  it('notices a wrong answer and shrinks the case to what shows it', async () => {
+    // A strata that hides one name from readdir: the harness must catch and isolate it.
+    const real = factories.strata
+    factories.strata = async (dir, tree) => {
+      const t = await real(dir, tree)
+      const readdir = t.fs.readdir
+      t.fs.readdir = async (p) => (await readdir(p)).filter((n) => n !== 'b')
+      return t
+    }
+    const scratch = await Scratch.create()
+    try {
+      const f = (path: string) => ({ path, kind: 'file' as const, mode: 0o644, uid: 0, gid: 0, size: 10, seed: 1, mtime: 1_000_000_000 })
+      const tree: TreeSpec = { lower: [[f('a'), f('c')], [f('b'), f('d')]], upper: [] }
+      const ops: Op[] = [{ op: 'stat', p: 'a' }, { op: 'writeFile', p: 'e', flag: 'w', len: 5, seed: 2 }, { op: 'readdir', p: '' }, { op: 'stat', p: 'b' }]
+      const m = await runCase({ tree, ops }, ['kernel', 'strata'], scratch)
+      expect(m).toMatchObject({ step: 2, kind: 'readdir' })
+      const min = await shrink({ tree, ops }, m!, ['kernel', 'strata'], scratch)
+      expect(min.c.ops).toEqual([{ op: 'readdir', p: '' }])
+      expect(min.c.tree).toEqual({ lower: [[], [f('b')]], upper: [] })
+    } finally {
+      factories.strata = real
+      await scratch.dispose()
+    }
+  }, 120_000)
+
   it('strata in-process answers every op as the kernel does (2400 ops)', async () => {
     await differential(['kernel', 'strata'], 2400, 1)
   }, 300_000)

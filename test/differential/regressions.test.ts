@@ -102,6 +102,17 @@ const regressions: Regression[] = [
       { op: 'read', slot: 3, pos: 56, len: 61 },
     ],
   },
+  {
+    name: 'fstat on a handle opened before a lower hard link was copied up shows the new inode (seed 20066)',
+    tree: tree([[file('b/c/a', { mode: 0o444, gid: 1000, size: 62, seed: 189680689, mtime: 1163505510 }), { path: 'a', kind: 'hardlink', to: 'b/c/a' }], [], []]),
+    ops: [
+      { op: 'open', slot: 2, p: 'a', flags: 0, mode: 0 },
+      { op: 'fstat', slot: 2 },
+      { op: 'lchown', p: 'a', uid: -1, gid: 1001 },
+      { op: 'fstat', slot: 2 },
+      { op: 'stat', p: 'b/c/a' },
+    ],
+  },
   // Open: the in-process API (src/api), reported.
   {
     name: 'open(O_CREAT|O_EXCL) on a symlink is EEXIST, never follows it (seed 100)',

@@ -7,7 +7,7 @@
 import * as fsp from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { diffSnapshots, snapshotLayer, snapshotMerged, workLeftovers } from './compare.js'
+import { diffSnapshots, snapshotLayer, snapshotMerged } from './compare.js'
 import { Executor, type Result } from './exec.js'
 import { detach, isMounted, mount, mountsUnder, umount } from './libc.js'
 import { randomOps, type Op } from './ops.js'
@@ -119,10 +119,8 @@ async function endChecks(targets: Target[], execs: Executor[]): Promise<Mismatch
     if (d) return { step: -1, kind: 'tree', detail: { path: d.path, [names[0]!]: d.a, [names[1]!]: d.b } }
     const u = diffSnapshots(uppers[0]!, uppers[t]!)
     if (u) return { step: -1, kind: 'upper', detail: { path: u.path, [names[0]!]: u.a, [names[1]!]: u.b } }
-    if (targets[t]!.name !== 'kernel') {
-      const left = await workLeftovers(targets[t]!.work)
-      if (left.length > 0) return { step: -1, kind: 'work', detail: { [names[1]!]: left } }
-    }
+    const left = await targets[t]!.workLeftovers()
+    if (left.length > 0) return { step: -1, kind: 'work', detail: { [names[1]!]: left } }
   }
   return null
 }

@@ -6,6 +6,7 @@
 import * as fsp from 'node:fs/promises'
 import { join } from 'node:path'
 import { createOverlay } from '../../src/index.js'
+import { hostRaw, type RawLayer } from './compare.js'
 import { detach, getxattr, isMounted, listxattr, mount, removexattr, setxattr } from './libc.js'
 import { mountFuse } from './fuse-mount.js'
 import { buildLayer, type TreeSpec } from './tree.js'
@@ -54,9 +55,10 @@ export interface TargetFs {
 export interface Target {
   name: string
   fs: TargetFs
-  upper: string
-  work: string
-  lower: string[]
+  upper: RawLayer
+  lower: RawLayer[]
+  /** What is left in the work area (strata must leave nothing once closed). */
+  workLeftovers(): Promise<string[]>
   /** Unmounts or closes; safe to call twice. */
   close(): Promise<void>
 }
@@ -159,6 +161,15 @@ export interface Layout {
   mnt: string
 }
 
+/** Raw views of a host layout's layers, and strata's work area in it (workdir/work). */
+function raw(l: Layout): Pick<Target, 'upper' | 'lower' | 'workLeftovers'> {
+  return {
+    upper: hostRaw(l.upper),
+    lower: l.lower.map(hostRaw),
+    workLeftovers: () => fsp.readdir(join(l.work, 'work')).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? [] : Promise.reject(e))),
+  }
+}
+
 /** The tree in dir: l0 (top-most lower) .. lN, upper, work, mnt. */
 export async function buildLayout(dir: string, tree: TreeSpec): Promise<Layout> {
   const lower = tree.lower.map((_, i) => join(dir, `l${i}`))
@@ -189,7 +200,7 @@ export async function kernelTarget(dir: string, tree: TreeSpec): Promise<Target>
     return out
   }
   return {
-    name: 'kernel', fs, upper: l.upper, work: l.work, lower: l.lower,
+    name: 'kernel', fs, ...raw(l), workLeftovers: async () => [],
     async close() {
       if (isMounted(l.mnt)) detach(l.mnt)
     },
@@ -203,7 +214,7 @@ export async function strataTarget(dir: string, tree: TreeSpec): Promise<Target>
   ov.umask = process.umask()
   let open = true
   return {
-    name: 'strata', fs: strataFs(ov), upper: l.upper, work: join(l.work, 'work'), lower: l.lower,
+    name: 'strata', fs: strataFs(ov), ...raw(l),
     async close() {
       if (open) await ov.close()
       open = false
@@ -215,5 +226,5 @@ export async function strataTarget(dir: string, tree: TreeSpec): Promise<Target>
 export async function fuseTarget(dir: string, tree: TreeSpec): Promise<Target> {
   const l = await buildLayout(dir, tree)
   const m = await mountFuse({ lower: l.lower, upper: l.upper, work: l.work, mnt: l.mnt })
-  return { name: 'fuse', fs: mountFs(m.mnt), upper: l.upper, work: join(l.work, 'work'), lower: l.lower, close: () => m.unmount() }
+  return { name: 'fuse', fs: mountFs(m.mnt), ...raw(l), close: () => m.unmount() }
 }

@@ -31,7 +31,7 @@ const sharedWhiteout = (rel: string, e: { type: string; rdev: number }): boolean
   /^work\/#[0-9a-f]+$/.test(rel) && e.type === 'char' && e.rdev === 0
 
 function kernelDriver(name: string, format: Format, formatVariant: boolean): Driver {
-  const features: ReadonlySet<Feature> = new Set<Feature>(['devices', 'fifos', 'xattrs', 'trusted', 'owners', 'holes'])
+  const features: ReadonlySet<Feature> = new Set<Feature>(['devices', 'fifos', 'xattrs', 'trusted', 'owners', 'holes', 'coherentHardlinks'])
   return {
     name, engine: 'kernel', lowerFormat: format, upperFormat: format, formatVariant, features,
     async setup({ lower, upper }: { lower: Tree[]; upper: Tree | null }): Promise<ScenarioEnv> {

@@ -54,7 +54,7 @@ async function strataEnv(open: () => Promise<Opts>, rest: Omit<ScenarioEnv, 'fs'
 
 const memfsDriver: Driver = {
   name: 'strata-memfs', engine: 'strata', lowerFormat: 'oci', upperFormat: 'oci', formatVariant: false,
-  features: new Set<Feature>(['xattrs', 'trusted', 'owners']),
+  features: new Set<Feature>(['xattrs', 'trusted', 'owners', 'coherentHardlinks']),
   async setup({ lower, upper }) {
     const lowers: Layer[] = []
     for (const tree of lower) {
@@ -90,7 +90,7 @@ async function nonRootUpper(upper: string, work: string): Promise<Layer> {
 function hostDriver(name: string, lowerFormat: Format, upperFormat: Format, formatVariant: boolean): Driver {
   return {
     name, engine: 'strata', lowerFormat, upperFormat, formatVariant,
-    features: new Set<Feature>(['devices', 'fifos', 'xattrs', 'trusted', 'owners', 'holes']),
+    features: new Set<Feature>(['devices', 'fifos', 'xattrs', 'trusted', 'owners', 'holes', 'coherentHardlinks']),
     async setup({ lower, upper }: { lower: Tree[]; upper: Tree | null }) {
       const d = await makeHostLayers(lower, upper, lowerFormat, upperFormat)
       const open = async (): Promise<Opts> => {

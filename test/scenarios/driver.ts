@@ -113,8 +113,10 @@ export interface ScenarioEnv {
  * - trusted: trusted.* xattrs (root on a host fs)
  * - owners: arbitrary uid/gid (chown)
  * - holes: sparse files (st_blocks tells how much is allocated)
+ * - coherentHardlinks: right after link(2), or a write through one name of a hard link,
+ *   stat of another name shows the new nlink and size (one inode behind all names)
  */
-export type Feature = 'devices' | 'fifos' | 'xattrs' | 'trusted' | 'owners' | 'holes'
+export type Feature = 'devices' | 'fifos' | 'xattrs' | 'trusted' | 'owners' | 'holes' | 'coherentHardlinks'
 
 export interface Driver {
   name: string
@@ -128,20 +130,21 @@ export interface Driver {
   features: ReadonlySet<Feature>
   /** upper null: no upper layer (read-only overlay). */
   setup(s: { lower: Tree[]; upper: Tree | null }): Promise<ScenarioEnv>
+  /** Ends what the driver keeps between cases (a mount server); called after a file's cases. */
+  shutdown?(): Promise<void>
 }
 
 async function loadDrivers(): Promise<Driver[]> {
   const all: Driver[] = [...kernelDrivers]
-  // strata drivers exist once the core does (src/index.ts); the FUSE one once mounting does.
+  // strata drivers exist once the core does (src/index.ts); the FUSE ones once mounting does.
   if (existsSync(new URL('../../src/index.ts', import.meta.url))) {
     all.push(...(await import('./driver-strata.js')).strataDrivers)
   }
-  if (existsSync(new URL('../support/strata-mount.ts', import.meta.url))) {
+  if (existsSync(new URL('../../src/fuse/index.ts', import.meta.url))) {
     all.push(...(await import('./driver-fuse.js')).fuseDrivers)
   }
   // SCENARIO_DRIVERS=kernel,strata-memfs picks drivers (a name also picks its '-' variants).
-  // Without it, all but the FUSE one: a mount and unmount through the CLI take ~3 s a case.
-  const only = process.env.SCENARIO_DRIVERS?.split(',').filter(Boolean) ?? all.map((d) => d.name).filter((n) => n !== 'strata-fuse')
+  const only = process.env.SCENARIO_DRIVERS?.split(',').filter(Boolean) ?? all.map((d) => d.name)
   return all.filter((d) => only.some((o) => d.name === o || d.name.startsWith(`${o}-`)))
 }
 

@@ -5,7 +5,7 @@
  * what holds for all cases: lowers untouched, upper markers in the engine's format, no
  * leftovers in the work area.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { compareTrees, decode, FORMAT_MARKERS, hasMarkers, type Format, type Tree } from '../support/scenario-spec.js'
 import { walkOf } from '../support/scenario-host.js'
 import { snapshotTree, summarize } from '../support/tree.js'
@@ -51,6 +51,9 @@ export function scenarios(cases: Case[]): void {
     if (names.has(c.name)) throw new Error(`duplicate case name: ${c.name}`)
     names.add(c.name)
   }
+  afterAll(async () => {
+    for (const d of drivers) await d.shutdown?.()
+  })
   for (const driver of drivers) {
     const mine = cases.filter((c) => applies(c, driver))
     if (mine.length === 0) continue
