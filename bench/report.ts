@@ -44,6 +44,13 @@ export function fmt(v: number | undefined, unit: Unit): string {
   return `${sig(v)} MiB/s`
 }
 
+/** Repetitions that spread over more than half the median: read that cell with care. */
+export function noisy(xs: number[] | undefined): boolean {
+  const m = median(xs)
+  if (!xs || xs.length < 2 || !m) return false
+  return (Math.max(...xs) - Math.min(...xs)) / m > 0.5
+}
+
 /** How many times strata's cost is the peer's: >1 means strata is slower. */
 export function costRatio(strata: number | undefined, peer: number | undefined, unit: Unit): number | undefined {
   if (strata === undefined || peer === undefined || strata <= 0 || peer <= 0) return undefined
@@ -107,7 +114,7 @@ export async function report(
       rows.push([
         `${w.name}: ${label}`,
         ms ? 'ms' : m.unit,
-        ...names.map((n) => (medians[n] === undefined && w.notes[n] ? 'n/a' : shown(medians[n]))),
+        ...names.map((n) => (medians[n] === undefined && w.notes[n] ? 'n/a' : shown(medians[n]) + (noisy(w.values[n]?.[m.key]) ? '~' : ''))),
         ...PEERS.map((p) => {
           const r = ratios[`strata/${p}`]
           return r === undefined ? '-' : `${r.toFixed(2)}x`
@@ -121,6 +128,7 @@ export async function report(
   }
   console.log(`\n${table(rows)}`)
   console.log('ratios: strata cost / peer cost (time ratio; inverse for MiB/s and IOPS): above 1x strata is slower.')
+  if (cfg.reps > 1) console.log('~: the repetitions spread over more than half the median (a busy machine): read with care.')
   console.log(`medians of ${cfg.reps} repetition${cfg.reps > 1 ? 's' : ''}; method:`)
   for (const line of METHOD) console.log(`  - ${line}`)
   for (const t of targets) if (!t.available) console.log(`  ${t.name}: unavailable: ${t.reason}`)

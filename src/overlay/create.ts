@@ -68,11 +68,21 @@ export async function createObject(core: Core, path: string, obj: NewObject, sys
   const parent = await core.upperParent(parent0)
   const owner = ownerFor(top(parent).st, cred)
   const mode = isDir(obj.mode) && top(parent).st.mode & S_ISGID ? obj.mode | S_ISGID : obj.mode
-  const whiteout = await upperWhiteout(core, parent, path, name)
+  // Whiteouts only matter (and only exist, unless a foreign writer left them) in a directory
+  // with lower parts; elsewhere try the name directly and look for one only if it is taken.
+  let whiteout = parent.parts.length > 1 ? await upperWhiteout(core, parent, path, name) : null
   if (whiteout === null) {
-    const file = await obj.make(upper, path)
-    await setNewAttrs(upper, path, mode, owner)
-    return file
+    try {
+      const file = await obj.make(upper, path)
+      // Made in place, the layer already gave the exact mode and the parent's set-gid group;
+      // only another caller's identity needs a chown.
+      if (owner !== undefined && (owner.uid !== process.geteuid?.() || cred!.gid !== process.getegid?.())) {
+        await setNewAttrs(upper, path, mode, owner)
+      }
+      return file
+    } catch (err) {
+      if ((err as FsError).code !== 'EEXIST' || (whiteout = await upperWhiteout(core, parent, path, name)) === null) throw err
+    }
   }
   const work = upper.work!
   const tmp = tempName()

@@ -53,11 +53,12 @@ async function lstatOrNull(stack: Stack, li: number, path: string): Promise<Stat
 
 export class Lookup {
   /**
-   * Directories looked up before, by overlay path: the walk to a deep path costs map reads.
-   * Only the structure (which layers merge) is trusted from here; attributes are read
-   * fresh for the object an operation is about. Every namespace change invalidates.
+   * Directories looked up before, as a tree by path component: the walk to a deep path
+   * costs map reads, and forgetting a directory forgets everything below it in one step.
+   * Only the structure (which layers merge) is trusted from here; attributes are read fresh
+   * for the object an operation is about. Every namespace change invalidates.
    */
-  private readonly dirs = new Map<string, Entry>()
+  private readonly dirs = new DirCache()
   private generation = 0
   private rootParts: Array<Omit<Part, 'st'>> | undefined
 
@@ -66,13 +67,7 @@ export class Lookup {
   /** Forgets what is cached at path and below (after a copy-up, create, remove, rename...). */
   invalidate(path: string): void {
     this.generation++
-    if (path === '') {
-      this.dirs.clear()
-      return
-    }
-    this.dirs.delete(path)
-    const prefix = path + '/'
-    for (const key of this.dirs.keys()) if (key.startsWith(prefix)) this.dirs.delete(key)
+    this.dirs.forget(path)
   }
 
   /** The root: every layer's root directory merged (an opaque root stops the merge). */
@@ -121,9 +116,7 @@ export class Lookup {
 
   /** Caches a directory unless the namespace changed while it was being looked up. */
   private remember(e: Entry, gen: number): void {
-    if (gen !== this.generation) return
-    if (this.dirs.size >= 50_000) this.dirs.clear()
-    this.dirs.set(e.path, e)
+    if (gen === this.generation) this.dirs.set(e.path, e)
   }
 
   async get(path: string, syscall = 'lstat'): Promise<Entry> {
@@ -137,12 +130,14 @@ export class Lookup {
     if (isMarkerName(name)) return null
     const path = joinPath(dir.path, name)
     const parts: Part[] = []
-    for (const p of dir.parts) {
+    for (let i = 0; i < dir.parts.length; i++) {
+      const p = dir.parts[i]!
       const layer = this.stack.layers[p.li]!
       const lpath = joinPath(p.path, name)
       const st = await lstatOrNull(this.stack, p.li, lpath)
       if (st === null) {
-        if (await hasOciWhiteout(layer, p.path, name)) break
+        // An OCI whiteout hides the name below this layer: with nothing below, don't look.
+        if (i + 1 < dir.parts.length && (await hasOciWhiteout(layer, p.path, name))) break
         continue
       }
       if (isKernelWhiteout(st)) break
@@ -210,5 +205,54 @@ export class Lookup {
     if (lowerParts.length === 0) return false
     const child = await this.child({ path: parent.path, parts: lowerParts }, name)
     return child !== null
+  }
+}
+
+interface DirNode {
+  entry?: Entry
+  children: Map<string, DirNode>
+}
+
+/** Cached directory entries in a tree of path components, bounded in size. */
+class DirCache {
+  private root: DirNode = { children: new Map() }
+  private size = 0
+
+  get(path: string): Entry | undefined {
+    let n: DirNode | undefined = this.root
+    for (const c of path.split('/')) {
+      n = n.children.get(c)
+      if (n === undefined) return undefined
+    }
+    return n.entry
+  }
+
+  set(path: string, e: Entry): void {
+    if (this.size >= 50_000) this.clear()
+    let n = this.root
+    for (const c of path.split('/')) {
+      let next = n.children.get(c)
+      if (next === undefined) n.children.set(c, (next = { children: new Map() }))
+      n = next
+    }
+    if (n.entry === undefined) this.size++
+    n.entry = e
+  }
+
+  forget(path: string): void {
+    if (path === '') return this.clear()
+    const comps = path.split('/')
+    let n: DirNode | undefined = this.root
+    for (const c of comps.slice(0, -1)) {
+      n = n.children.get(c)
+      if (n === undefined) return
+    }
+    // The subtree's entries stay counted until the next clear: the bound is approximate.
+    n.children.delete(comps[comps.length - 1]!)
+  }
+
+  clear(): void {
+    this.root = { children: new Map() }
+    this.size = 0
   }
 }

@@ -57,7 +57,7 @@ async function xattrsOf(fs: TargetFs, p: string): Promise<Result> {
   return out
 }
 
-const isOverlayXattr = (n: string): boolean => n.startsWith('trusted.') || n.startsWith('user.overlay.') || n.startsWith('security.')
+const isOverlayXattr = (n: string): boolean => n.startsWith('trusted.') || n.startsWith('user.overlay.') || n.startsWith('user.strata.') || n.startsWith('security.')
 
 /** A layer read raw (no overlay semantics): a host dir, or one of strata's Layer objects. */
 export interface RawLayer {
@@ -93,9 +93,12 @@ export function hostRaw(root: string): RawLayer {
 export async function snapshotLayer(layer: RawLayer, lowers: RawLayer[] = []): Promise<Record<string, Result>> {
   const below = async (rel: string): Promise<boolean> => {
     // What a lookup below the upper would find first: only a directory merges.
+    const slash = rel.lastIndexOf('/')
+    const ociWhiteout = slash < 0 ? `.wh.${rel}` : `${rel.slice(0, slash)}/.wh.${rel.slice(slash + 1)}`
     for (const l of lowers) {
       const s = await l.lstat(rel).catch(() => null)
       if (s !== null) return (s.mode & 0o170000) === 0o040000
+      if (await l.lstat(ociWhiteout).then(() => true, () => false)) return false
     }
     return false
   }

@@ -49,12 +49,16 @@ describe('differential: kernel overlay as the oracle', () => {
     }
   }, 120_000)
 
-  it('strata in-process answers every op as the kernel does (2400 ops)', async () => {
-    await differential(['kernel', 'strata'], 2400, 1)
+  it('strata in-process answers every op as the kernel does (6000 ops)', async () => {
+    await differential(['kernel', 'strata'], 6000, 1)
   }, 300_000)
 
-  it('strata through FUSE answers every op as the kernel does (480 ops)', async () => {
-    await differential(['kernel', 'fuse'], 480, 500)
+  it('strata in-process over memfs layers (OCI format) answers as the kernel does (3000 ops)', async () => {
+    await differential(['kernel', 'memfs'], 3000, 300)
+  }, 300_000)
+
+  it('strata through FUSE answers every op as the kernel does (600 ops)', async () => {
+    await differential(['kernel', 'fuse'], 600, 500)
   }, 300_000)
 })
 

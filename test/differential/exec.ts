@@ -24,7 +24,12 @@ export function timeOf(ns: bigint): string {
 
 /** Inode numbers become the order in which they were first seen: only equality matters. */
 export class InoClasses {
-  private readonly seen = new Map<number, number>()
+  private seen = new Map<number, number>()
+  /** Forget every number (a backend that reuses freed inode numbers made them ambiguous). */
+  reset(): void {
+    this.seen = new Map()
+  }
+
   of(ino: number): number {
     let c = this.seen.get(ino)
     if (c === undefined) this.seen.set(ino, (c = this.seen.size))

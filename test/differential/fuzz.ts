@@ -45,7 +45,7 @@ export async function fuzz(o: FuzzOptions): Promise<{ ops: number; found: Found[
       if (m === null) continue
       const f: Found = { seed, mismatch: m }
       found.push(f)
-      const known = knownIssue(m)
+      const known = knownIssue(m, c.ops)
       o.log(`mismatch: seed ${seed}, step ${m.step} (${m.kind})${known ? ` [known: ${known}]` : ''}: ${JSON.stringify(m.detail)}`)
       if (known && o.ignoreKnown) {
         f.known = known

@@ -127,6 +127,18 @@ const regressions: Regression[] = [
     tree: tree([[file('c', { mode: 0o600, gid: 1000, size: 35456, seed: 460589924, mtime: 1234860972 })], [], []]),
     ops: [{ op: 'link', p: 'e', q: 'c/d/b' }],
   },
+  // Open: the memfs layer backend, reported.
+  {
+    name: 'memfs: rename keeps the moved object\'s mtime (seed 4)',
+    engines: ['kernel', 'memfs'],
+    tree: tree([[]]),
+    ops: [
+      { op: 'mkdir', p: 'e', mode: 0o755 },
+      { op: 'lutimes', p: 'e', atime: 1214425543, mtime: 1147704886 },
+      { op: 'rename', p: 'e', q: 'f' },
+      { op: 'lstat', p: 'f' },
+    ],
+  },
   // Open: the FUSE adapter, reported.
   {
     name: 'FUSE: a change made through one hard link shows through the other (seed 8003)',
@@ -139,6 +151,18 @@ const regressions: Regression[] = [
       { op: 'chmod', p: 'e', mode: 0o2775 },
       { op: 'lchown', p: 'd', uid: 0, gid: -1 },
       { op: 'lstat', p: 'e' },
+    ],
+  },
+  {
+    name: 'FUSE: data written through one hard link is read through the other (seed 40012)',
+    engines: ['kernel', 'fuse'],
+    tree: tree([[dir('d')]]),
+    ops: [
+      { op: 'open', slot: 2, p: 'b', flags: 0o102, mode: 0o644 },
+      { op: 'link', p: 'b', q: 'd/d' },
+      { op: 'read', slot: 2, pos: null, len: 13 },
+      { op: 'writeFile', p: 'd/d', flag: 'r+', len: 2173, seed: 145151785 },
+      { op: 'read', slot: 2, pos: 45, len: 1985 },
     ],
   },
   {

@@ -63,7 +63,7 @@ export interface Target {
   close(): Promise<void>
 }
 
-export type Engine = 'kernel' | 'strata' | 'fuse'
+export type Engine = 'kernel' | 'strata' | 'fuse' | 'memfs'
 
 const st = (s: import('node:fs').BigIntStats): St => ({
   mode: Number(s.mode), size: Number(s.size), nlink: Number(s.nlink), uid: Number(s.uid), gid: Number(s.gid),

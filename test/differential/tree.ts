@@ -102,16 +102,38 @@ export function randomTree(rng: Rng): TreeSpec {
  * those, and lists such a directory straight from the real one (showing the whiteout, and
  * refusing rmdir), so they would test a state no overlay reaches.
  */
-function pruneStrayWhiteouts(tree: TreeSpec): TreeSpec {
+export function pruneStrayWhiteouts(tree: TreeSpec): TreeSpec {
   const stack = [tree.upper, ...tree.lower]
-  const hasDir = (layer: Node[], d: string): boolean => layer.some((n) => (n.path === d && n.kind === 'dir') || n.path.startsWith(d + '/'))
+  const kindAt = (layer: Node[], p: string): 'dir' | 'opaque' | 'other' | null => {
+    const n = layer.find((x) => x.path === p)
+    if (n) return n.kind === 'dir' ? (n.opaque ? 'opaque' : 'dir') : 'other'
+    return layer.some((x) => x.path.startsWith(p + '/')) ? 'dir' : null
+  }
   const opaqueAbove = (layer: Node[], d: string): boolean =>
     layer.some((n) => n.kind === 'dir' && n.opaque && (d === n.path || d.startsWith(n.path + '/')))
+  // Whether a lookup of d through the layers below i finds a directory to merge with.
+  const dirBelow = (i: number, d: string): boolean => {
+    let active = stack.map((_, j) => j).filter((j) => j > i)
+    const comps = d.split('/')
+    for (let k = 1; k <= comps.length && active.length > 0; k++) {
+      const p = comps.slice(0, k).join('/')
+      const next: number[] = []
+      for (const j of active) {
+        const kind = kindAt(stack[j]!, p)
+        if (kind === null) continue
+        if (kind === 'other') break
+        next.push(j)
+        if (kind === 'opaque') break
+      }
+      active = next
+    }
+    return active.length > 0
+  }
   const keep = (i: number) => (n: Node): boolean => {
     if (n.kind !== 'whiteout') return true
     const d = n.path.includes('/') ? n.path.slice(0, n.path.lastIndexOf('/')) : ''
     if (d === '') return true
-    return !opaqueAbove(stack[i]!, d) && stack.slice(i + 1).some((l) => hasDir(l, d))
+    return !opaqueAbove(stack[i]!, d) && dirBelow(i, d)
   }
   return { upper: tree.upper.filter(keep(0)), lower: tree.lower.map((l, i) => l.filter(keep(i + 1))) }
 }
