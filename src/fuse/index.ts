@@ -54,6 +54,9 @@ export function fuseOptions(fs: OverlayFs, opts: FuseMountOptions): string[] {
     // st_ino as the overlay reports it, not libfuse's own node ids.
     'use_ino',
     'big_writes',
+    // Keep a file's pages across opens while its mtime and size are unchanged (re-reads,
+    // git, compilers): libfuse checks both at every open and drops the cache otherwise.
+    'auto_cache',
     `max_write=${MAX_WRITE}`,
     // No hard_remove: libfuse keeps an unlinked open file addressable under a .fuse_hidden*
     // name (so fstat works), and hidden.ts turns that rename into the overlay's unlink.

@@ -14,8 +14,6 @@ import { HiddenFiles } from './hidden.js'
 const UNKNOWN_INO = 0xffffffff
 /** chown's "leave this id alone", as fuse-native hands it over (uint32). */
 const NO_ID = 0xffffffff
-/** How many getattr calls one opendir keeps in flight for its entries' inode numbers. */
-const DIR_STAT_CONCURRENCY = 16
 
 /** The requests being answered, so unmount can wait for them. */
 export class InFlight {
@@ -62,26 +60,9 @@ function cred(ctx: Fuse.Context): Credentials {
   return { uid: ctx.uid, gid: ctx.gid }
 }
 
-function childPath(dir: string, name: string): string {
-  return dir === '/' ? `/${name}` : `${dir}/${name}`
-}
-
 function parentPath(path: string): string {
   const i = path.lastIndexOf('/')
   return i <= 0 ? '/' : path.slice(0, i)
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++
-      out[i] = await fn(items[i] as T)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return out
 }
 
 export function makeOps(fs: OverlayFs, handles: HandleTable, inflight: InFlight): Fuse.Operations {
@@ -110,21 +91,11 @@ export function makeOps(fs: OverlayFs, handles: HandleTable, inflight: InFlight)
     if ((flags & SETFL_MASK) !== (cur & SETFL_MASK)) await f.setFlags((cur & ~SETFL_MASK) | (flags & SETFL_MASK))
   }
 
-  async function dirStat(path: string, type: number): Promise<Fuse.DirStat> {
-    try {
-      const st = await fs.getattr(path)
-      return { ino: st.ino, mode: st.mode }
-    } catch {
-      // Gone since readdir: still listed (the snapshot is what it is), without an inode number.
-      return { ino: UNKNOWN_INO, mode: type }
-    }
-  }
-
   async function snapshot(path: string): Promise<DirSnapshot> {
     const entries = await fs.readdir(path)
     const dot = await fs.getattr(path)
     const dotdot = path === '/' ? dot : await fs.getattr(parentPath(path))
-    const stats = await mapLimit(entries, DIR_STAT_CONCURRENCY, (e) => dirStat(childPath(path, e.name), e.type))
+    const stats = entries.map((e) => ({ ino: e.ino || UNKNOWN_INO, mode: e.type }))
     return {
       names: ['.', '..', ...entries.map((e) => e.name)],
       stats: [{ ino: dot.ino, mode: dot.mode }, { ino: dotdot.ino, mode: dotdot.mode }, ...stats],

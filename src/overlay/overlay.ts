@@ -13,8 +13,8 @@ import { CopyUp } from './copy-up.js'
 import { createObject, dirObject, linkObject, nodeObject, symlinkObject } from './create.js'
 import { openFile } from './file.js'
 import { Handles } from './handles.js'
-import { top } from './lookup.js'
-import { readMergedDir } from './readdir.js'
+import { type Entry, top } from './lookup.js'
+import { type MergedEntry, readMergedDir } from './readdir.js'
 import { rmdirEntry, unlinkEntry } from './remove.js'
 import { renameEntry } from './rename.js'
 import { Stack } from './stack.js'
@@ -84,8 +84,21 @@ class Overlay implements OverlayFs {
   }
 
   async readdir(path: string): Promise<OverlayDirEntry[]> {
-    const e = await this.core.lookup.get(this.p(path), 'scandir')
-    return (await readMergedDir(this.core.stack, e)).map(({ name, type }) => ({ name, type }))
+    const dir = await this.core.lookup.get(this.p(path), 'scandir')
+    const entries = await readMergedDir(this.core.stack, dir)
+    return Promise.all(entries.map(async (m) => ({ name: m.name, type: m.type, ino: await this.direntIno(dir, m) })))
+  }
+
+  /**
+   * d_ino without a lookup per entry where it is cheap: a lower object's number comes from
+   * its (cached) attributes; an upper one may carry a copy-up origin or merge with a lower
+   * dir, so it is looked up like getattr would.
+   */
+  private async direntIno(dir: Entry, m: MergedEntry): Promise<number> {
+    const stack = this.core.stack
+    if (!stack.isUpper(m.li)) return stack.inoOf(m.li, await stack.layers[m.li]!.lstat(m.path))
+    const e = await this.core.lookup.child(dir, m.name)
+    return e === null ? 0 : this.core.inoOf(e)
   }
 
   async access(path: string, mode: number, cred?: Credentials): Promise<void> {

@@ -14,8 +14,11 @@ export interface Credentials {
   groups?: number[]
 }
 
-/** A merged directory entry: its name and type (st_mode & S_IFMT). */
-export type OverlayDirEntry = DirEntry
+/** A merged directory entry: its name, type (st_mode & S_IFMT) and overlay inode number. */
+export interface OverlayDirEntry extends DirEntry {
+  /** What getattr reports as st_ino (readdir's d_ino). */
+  ino: number
+}
 
 /** An open overlay file (fs/overlayfs/file.c): owns a real file, reopened after copy-up. */
 export interface OverlayFile {

@@ -87,16 +87,6 @@ KNOWN.push(
       return 'memfs' in m.detail && d.length === 1 && d[0] === 'mtime' && (f as { mtime?: string }).mtime === 'new'
     },
   },
-  {
-    // An OCI-format upper records a copied-up object's inode number in user.strata.origin,
-    // which a symlink can't carry: a copied-up symlink gets a new number (copy-up.ts says so).
-    id: 'oci-upper-symlink-new-ino',
-    matches: (m) => {
-      const [k, f] = pair(m) as Array<{ t?: string } | undefined>
-      const d = differing(k, f)
-      return 'memfs' in m.detail && k?.t === 'l' && d.length === 1 && d[0] === 'ino'
-    },
-  },
 )
 
 export function knownIssue(m: Mismatch, ops: Op[]): string | null {

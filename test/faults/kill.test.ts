@@ -45,6 +45,8 @@ async function restIntact(): Promise<void> {
 describe('daemon killed mid-operation, then remounted', () => {
   beforeAll(async () => {
     root = await tempRoot('strata-kill-')
+    // A killed daemon leaves its log in the run dir: keep that inside what we remove.
+    process.env.STRATA_RUN_DIR = join(root, 'run')
     ;[lower, upper, work, mnt] = ['lower', 'upper', 'work', 'mnt'].map((d) => join(root, d)) as [string, string, string, string]
     for (const d of [lower, upper, work, mnt, join(lower, 'd')]) await fsp.mkdir(d)
     for (const f of ['copyup', 'renamed']) await fsp.writeFile(join(lower, f), BIG)
@@ -53,6 +55,7 @@ describe('daemon killed mid-operation, then remounted', () => {
 
   afterAll(async () => {
     if (m && isAlive(m.record)) await m.unmount().catch(() => undefined)
+    delete process.env.STRATA_RUN_DIR
     await removeRoot(root)
   })
 
