@@ -68,6 +68,7 @@ export class Lookup {
   invalidate(path: string): void {
     this.generation++
     this.dirs.forget(path)
+    if (path === '') this.rootCache = undefined
   }
 
   /** The root: every layer's root directory merged (an opaque root stops the merge). */
@@ -85,11 +86,20 @@ export class Lookup {
     return { path: '', parts }
   }
 
+  /**
+   * The root as a parent on the way to a path: like any cached directory, its structure is
+   * what matters, so its attributes are read once and refreshed only by root() itself.
+   */
+  private async rootStructure(): Promise<Entry> {
+    return (this.rootCache ??= await this.root())
+  }
+  private rootCache: Entry | undefined
+
   /** The entry at an overlay path, or null when it does not exist (ENOTDIR for a file as dir). */
   async find(path: string): Promise<Entry | null> {
     const comps = overlayComponents(path)
     if (comps.length === 0) return this.root()
-    const parent = await this.dir(comps.slice(0, -1).join('/'), path)
+    const parent = comps.length === 1 ? await this.rootStructure() : await this.dir(comps.slice(0, -1).join('/'), path)
     if (parent === null) return null
     const gen = this.generation
     const e = await this.child(parent, comps[comps.length - 1]!)
@@ -99,7 +109,7 @@ export class Lookup {
 
   /** A directory entry on the way to `path`, from the cache where possible. */
   private async dir(dirPath: string, path: string): Promise<Entry | null> {
-    if (dirPath === '') return this.root()
+    if (dirPath === '') return this.rootStructure()
     const hit = this.dirs.get(dirPath)
     if (hit !== undefined) return hit
     const slash = dirPath.lastIndexOf('/')

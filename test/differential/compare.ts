@@ -104,7 +104,8 @@ export async function snapshotLayer(layer: RawLayer, lowers: RawLayer[] = []): P
   }
   const inos = new InoClasses()
   const out: Record<string, Result> = {}
-  const visit = async (rel: string): Promise<void> => {
+  // Below an opaque directory nothing merges, so marks there change nothing either.
+  const visit = async (rel: string, underOpaque: boolean): Promise<void> => {
     const s = await layer.lstat(rel)
     if ((s.mode & 0o170000) === 0o020000 && s.rdev === 0) {
       out[rel] = 'whiteout'
@@ -124,11 +125,11 @@ export async function snapshotLayer(layer: RawLayer, lowers: RawLayer[] = []): P
     for (const n of (await layer.readdir(rel)).sort()) {
       if (n === '.wh..wh..opq') opaque = true
       else if (n.startsWith('.wh.')) out[child(rel, n.slice(4))] = 'whiteout'
-      else await visit(child(rel, n))
+      else await visit(child(rel, n), underOpaque || opaque)
     }
-    e.opaque = opaque && rel !== '' && (await below(rel))
+    e.opaque = opaque && rel !== '' && !underOpaque && (await below(rel))
   }
-  await visit('')
+  await visit('', false)
   return out
 }
 
