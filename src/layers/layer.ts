@@ -31,6 +31,8 @@ export interface DirEntry {
   name: string
   /** The entry's type as st_mode & S_IFMT, or 0 when the backend cannot tell without lstat. */
   type: number
+  /** d_ino, where the backend has it for free (the host layer): saves an lstat per entry. */
+  ino?: number
 }
 
 export interface StatFs {

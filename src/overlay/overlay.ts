@@ -96,7 +96,9 @@ class Overlay implements OverlayFs {
    */
   private async direntIno(dir: Entry, m: MergedEntry): Promise<number> {
     const stack = this.core.stack
-    if (!stack.isUpper(m.li)) return stack.inoOf(m.li, await stack.layers[m.li]!.lstat(m.path))
+    if (!stack.isUpper(m.li)) {
+      return m.ino !== undefined ? stack.inoOfReal(m.li, m.dev, m.ino) : stack.inoOf(m.li, await stack.layers[m.li]!.lstat(m.path))
+    }
     const e = await this.core.lookup.child(dir, m.name)
     return e === null ? 0 : this.core.inoOf(e)
   }

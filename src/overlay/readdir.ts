@@ -17,6 +17,9 @@ export interface MergedEntry {
   /** Layer and layer path of the object that names it, for its inode number. */
   li: number
   path: string
+  /** The real object's device and d_ino, where the layer's listing gave them. */
+  dev: number
+  ino?: number
 }
 
 export async function readMergedDir(stack: Stack, dir: Entry): Promise<MergedEntry[]> {
@@ -40,7 +43,7 @@ export async function readMergedDir(stack: Stack, dir: Entry): Promise<MergedEnt
         if (isKernelWhiteout(st)) continue
         type = st.mode & S_IFMT
       }
-      out.push({ name: ent.name, type, li: part.li, path: joinPath(part.path, ent.name) })
+      out.push({ name: ent.name, type, li: part.li, path: joinPath(part.path, ent.name), dev: part.st.dev, ino: ent.ino })
     }
     // A name whited out here is hidden in every layer below, but not in this one or above.
     for (const name of hidden) seen.add(name)

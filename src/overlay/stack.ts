@@ -54,7 +54,11 @@ export class Stack {
 
   /** The overlay inode number of a real object found in layer li. */
   inoOf(li: number, st: Stat): number {
-    const idx = this.devKeyIndex(li, st.dev)
-    return idx === 0 ? st.ino : idx * INO_BITS + (st.ino % INO_BITS)
+    return this.inoOfReal(li, st.dev, st.ino)
+  }
+
+  inoOfReal(li: number, dev: number, ino: number): number {
+    const idx = this.devKeyIndex(li, dev)
+    return idx === 0 ? ino : idx * INO_BITS + (ino % INO_BITS)
   }
 }

@@ -54,7 +54,9 @@ KNOWN.push(
     matches: (m) => {
       const [k, f] = pair(m)
       const nl = (x: unknown): number => (x && typeof x === 'object' && 'nlink' in x ? Number((x as { nlink: unknown }).nlink) : 0)
-      return 'fuse' in m.detail && (nl(k) > 1 || nl(f) > 1) && !differing(k, f).some((d) => d === '*' || d === 'data' || d === 't')
+      const d = differing(k, f)
+      // A stale size also cuts what a read returns, so the data may differ with it.
+      return 'fuse' in m.detail && (nl(k) > 1 || nl(f) > 1) && !d.some((x) => x === '*' || x === 't' || (x === 'data' && !d.includes('size')))
     },
   },
   {
@@ -65,6 +67,13 @@ KNOWN.push(
       const [k, f] = pair(m) as Array<{ n?: number } | undefined>
       return 'fuse' in m.detail && m.kind === 'read' && (f?.n ?? 0) < (k?.n ?? 0) && ops.slice(0, m.step).some((o) => o.op === 'link')
     },
+  },
+  {
+    // FUSE: chown(-1, -1) changes nothing the kernel's FUSE client would send, so no
+    // request reaches strata and nothing is copied up (overlayfs copies up on any setattr).
+    id: 'fuse-noop-chown-no-copy-up',
+    matches: (m, ops) => 'fuse' in m.detail && m.kind === 'upper' && m.detail.fuse === undefined &&
+      ops.some((o) => (o.op === 'chown' || o.op === 'lchown') && o.uid === -1 && o.gid === -1),
   },
   {
     // FUSE: a setattr of mtime alone (open(O_TRUNC) of an empty file) is dropped on the way.

@@ -111,7 +111,7 @@ describe('special files', () => {
     const node = fs.lstatSync(host('wh'))
     expect(node.isCharacterDevice()).toBe(true)
     expect(node.rdev).toBe(0)
-    expect(await layer.readdir('')).toEqual([{ name: 'wh', type: S_IFCHR }])
+    expect(await layer.readdir('')).toEqual([{ name: 'wh', type: S_IFCHR, ino: (await layer.lstat('wh')).ino }])
   })
 
   it('makes FIFOs, char and block devices and sockets with exact modes and device numbers', async () => {

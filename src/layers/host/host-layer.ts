@@ -21,6 +21,9 @@ import { AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW } from './libc.js'
 import { Resolver, procPath } from './resolve.js'
 import { fromStatfs, fromStatx } from './stat.js'
 
+/** getdents64's DT_* values as st_mode type bits (DT_UNKNOWN and others: 0). */
+const DT_TO_IFMT: Record<number, number> = { 1: S_IFIFO, 2: S_IFCHR, 4: S_IFDIR, 6: S_IFBLK, 8: S_IFREG, 10: S_IFLNK, 12: S_IFSOCK }
+
 export interface HostLayerOptions {
   /** Work dir of a writable upper: a host directory on the same filesystem. */
   work?: string
@@ -86,14 +89,13 @@ export class HostLayer implements Layer {
 
   async readdir(path: string): Promise<DirEntry[]> {
     const p = normalize(path, 'readdir')
-    const fd = p === '' ? this.res.live('readdir', p) : this.res.open(p, O_PATH | O_DIRECTORY, 0, 'readdir')
+    // getdents64 directly: names, types and d_ino in a few syscalls, with no lstat per entry
+    // (a directory of local files lists in microseconds, so this stays synchronous).
+    const fd = this.res.open(p, O_RDONLY | O_DIRECTORY, 0, 'readdir')
     try {
-      const ents = await fs.promises.readdir(`/proc/self/fd/${fd}`, { withFileTypes: true })
-      return ents.map((d) => ({ name: d.name, type: direntType(d) }))
-    } catch (e) {
-      throw toFsError(e, 'readdir', p)
+      return libc.getdents64(fd, p).map((d) => ({ name: d.name, type: DT_TO_IFMT[d.dtype] ?? 0, ino: d.ino }))
     } finally {
-      this.res.release(fd)
+      libc.close(fd)
     }
   }
 
@@ -282,16 +284,6 @@ function mayFreeMuch(fd: number, name: string): boolean {
   return regular && statBuf.readUInt32LE(16) === 1 && Number(statBuf.readBigUInt64LE(48)) > BIG_UNLINK_BLOCKS
 }
 
-function direntType(d: fs.Dirent): number {
-  if (d.isFile()) return S_IFREG
-  if (d.isDirectory()) return S_IFDIR
-  if (d.isSymbolicLink()) return S_IFLNK
-  if (d.isCharacterDevice()) return S_IFCHR
-  if (d.isBlockDevice()) return S_IFBLK
-  if (d.isFIFO()) return S_IFIFO
-  if (d.isSocket()) return S_IFSOCK
-  return 0
-}
 
 /** The umask, read without changing it (process.umask() sets it twice, racing other threads). */
 function processUmask(): number {
