@@ -111,6 +111,11 @@ export class Core {
     return this.stack.inoOf(top(below).li, top(below).st)
   }
 
+  /** An object this overlay just made in the upper layer has no origin: its own number. */
+  noteNewUpper(st: Stat): void {
+    this.origins.set(`${st.ino}:${st.ctimeNs}`, this.stack.inoOf(0, st))
+  }
+
   /** Fresh attributes of the upper object at path, after a change made there. */
   async upperEntry(path: string, below: Entry['parts'] = []): Promise<Entry> {
     const st = await this.stack.upper!.lstat(path)

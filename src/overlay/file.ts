@@ -32,7 +32,13 @@ export async function openFile(core: Core, path0: string, flags: number, mode = 
     if (!(flags & O_CREAT)) throw new FsError('ENOENT', 'open', path0)
     created = (await createObject(core, path, fileObject(mode, flags & ~NOT_FOR_REAL), 'open', cred)) ?? undefined
     // The new file's own attributes: no second lookup of what was just made.
-    e = created ? { path, parts: [{ li: 0, path, st: await created.stat() }] } : await core.lookup.get(path, 'open')
+    if (created) {
+      const st = await created.stat()
+      core.noteNewUpper(st)
+      e = { path, parts: [{ li: 0, path, st }] }
+    } else {
+      e = await core.lookup.get(path, 'open')
+    }
   } else {
     if (flags & O_CREAT && flags & O_EXCL) throw new FsError('EEXIST', 'open', path0)
     const st = top(e).st

@@ -86,7 +86,13 @@ class Overlay implements OverlayFs {
   async readdir(path: string): Promise<OverlayDirEntry[]> {
     const dir = await this.core.lookup.get(this.p(path), 'scandir')
     const entries = await readMergedDir(this.core.stack, dir)
-    return Promise.all(entries.map(async (m) => ({ name: m.name, type: m.type, ino: await this.direntIno(dir, m) })))
+    const stack = this.core.stack
+    // Most entries of a big listing are lower objects whose d_ino the listing gave: those
+    // are answered without a promise each.
+    return Promise.all(entries.map((m) =>
+      !stack.isUpper(m.li) && m.ino !== undefined
+        ? { name: m.name, type: m.type, ino: stack.inoOfReal(m.li, m.dev, m.ino) }
+        : this.direntIno(dir, m).then((ino) => ({ name: m.name, type: m.type, ino }))))
   }
 
   /**

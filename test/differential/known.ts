@@ -51,12 +51,13 @@ KNOWN.push(
     // FUSE: libfuse's path-based API gives each hard link name its own kernel inode with its
     // own cached attributes, so a change through one name shows late through the other.
     id: 'fuse-hardlink-stale-attrs',
-    matches: (m) => {
+    matches: (m, ops) => {
       const [k, f] = pair(m)
       const nl = (x: unknown): number => (x && typeof x === 'object' && 'nlink' in x ? Number((x as { nlink: unknown }).nlink) : 0)
+      const linked = nl(k) > 1 || nl(f) > 1 || ops.slice(0, m.step < 0 ? ops.length : m.step).some((o) => o.op === 'link')
       const d = differing(k, f)
       // A stale size also cuts what a read returns, so the data may differ with it.
-      return 'fuse' in m.detail && (nl(k) > 1 || nl(f) > 1) && !d.some((x) => x === '*' || x === 't' || (x === 'data' && !d.includes('size')))
+      return 'fuse' in m.detail && linked && !d.some((x) => x === '*' || x === 't' || (x === 'data' && !d.includes('size')))
     },
   },
   {
