@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz -- [--ops N] [--seed S] [--length L] [--engines kernel,strata,fuse] [--ignore-known] [--stats]`
+ * `npm run fuzz -- [--ops N] [--seed S] [--length L] [--engines kernel,strata,fuse] [--ignore-known] [--stats] [--without op,op]`
  *        `npm run fuzz -- --fsx [--target strata|fuse|kernel] [--ops N] [--seed S]`
  *        `npm run fuzz -- --case FILE [--engines ...]` (replay one case, printing every answer)
  * Long differential runs (or, with --fsx, the data-integrity exerciser). Ends with one line
@@ -34,13 +34,16 @@ async function main(): Promise<number> {
   const length = Number(arg('length', '80'))
   log(`fuzz: seeds from ${seed}, ${length} ops per case, engines ${engines.join(',')}`)
   const tally: Tally | undefined = process.argv.includes('--stats') ? {} : undefined
-  const r = await fuzz({ ops, seed, length, engines, shrinkLimit: Number(arg('shrink', '6')), ignoreKnown: process.argv.includes('--ignore-known'), log, tally })
+  const r = await fuzz({ ops, seed, length, engines, shrinkLimit: Number(arg('shrink', '6')), ignoreKnown: process.argv.includes('--ignore-known'), log, tally, without: new Set(arg('without', '').split(',').filter(Boolean)) })
   if (tally) for (const [op, t] of Object.entries(tally)) log(`  ${op}: ${Object.entries(t).map(([k, v]) => `${k} ${v}`).join(', ')}`)
   const known = r.found.filter((f) => f.known).length
   if (known > 0) log(`(${known} of them known and reported: ${[...new Set(r.found.map((f) => f.known).filter(Boolean))].join(', ')})`)
   console.log(`fuzz: ${r.ops} ops, ${r.found.length} mismatches`)
   return r.found.length > 0 ? 1 : 0
 }
+
+// Ctrl-C or a kill: exit through process.exit, so the sessions' exit hooks unmount.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130))
 
 main().then((code) => process.exit(code), (e) => {
   console.error(e)

@@ -107,14 +107,15 @@ class Known {
 
 const oldTime = (rng: Rng): number => rng.range(946_684_800, 1_262_304_000)
 
-export function randomOps(rng: Rng, tree: TreeSpec, count: number): Op[] {
+export function randomOps(rng: Rng, tree: TreeSpec, count: number, without: ReadonlySet<string> = new Set()): Op[] {
   const known = new Known(tree)
   const ops: Op[] = []
   const len = (): number => Math.min(rng.size(), 300_000)
   const pos = (): number | null => (rng.chance(0.3) ? null : Math.min(rng.size(), 200_000))
   const xname = (): string => rng.pick(['user.x', 'user.y', 'user.z'])
+  const weights = Object.fromEntries(Object.entries(WEIGHTS).map(([k, w]) => [k, without.has(k) ? 0 : w])) as typeof WEIGHTS
   while (ops.length < count) {
-    const kind = rng.weighted(WEIGHTS)
+    const kind = rng.weighted(weights)
     switch (kind) {
       case 'writeFile': {
         const p = rng.chance(0.3) ? known.fresh(rng) : known.pick(rng, 'f')

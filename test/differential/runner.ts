@@ -1,7 +1,7 @@
 /**
- * Runs one case (a tree and an operation list) on the kernel overlay and on strata,
- * compares every answer and the final trees, and shrinks a failing case by delta
- * debugging. Layers live on a private tmpfs: inode numbers there are never reused, so
+ * Runs one case (a tree and an operation list) on the kernel overlay (the oracle) and on
+ * strata engines, compares every answer and the final trees, and shrinks a failing case by
+ * delta debugging. Layers live on a private tmpfs: inode numbers there are never reused, so
  * inode equality classes mean the same thing on every engine.
  */
 import * as fsp from 'node:fs/promises'
@@ -38,10 +38,12 @@ export const factories: Record<Engine, TargetFactory> = {
   memfs: memfsTarget,
 }
 
-export function caseOf(seed: number, length: number): Case {
+/** The case for a seed; `without` leaves op kinds out ('link' also drops the trees' hard links). */
+export function caseOf(seed: number, length: number, without: ReadonlySet<string> = new Set()): Case {
   const rng = new Rng(seed)
-  const tree = randomTree(rng)
-  return { tree, ops: randomOps(rng, tree, length) }
+  let tree = randomTree(rng)
+  if (without.has('link')) tree = { lower: tree.lower.map((l) => l.filter((n) => n.kind !== 'hardlink')), upper: tree.upper.filter((n) => n.kind !== 'hardlink') }
+  return { tree, ops: randomOps(rng, tree, length, without) }
 }
 
 /** A private tmpfs under the system temp dir, for every case of one session. */
@@ -52,8 +54,17 @@ export class Scratch {
   static async create(): Promise<Scratch> {
     const root = await fsp.mkdtemp(join(tmpdir(), 'strata-diff-'))
     mount(['-t', 'tmpfs', '-o', 'size=2g,mode=0755', 'tmpfs', root])
-    return new Scratch(root)
+    // An interrupted session (Ctrl-C on a long fuzz run) must not leave mounts behind.
+    const onExit = (): void => {
+      for (const m of [...mountsUnder(root), root]) if (isMounted(m)) detach(m)
+    }
+    process.once('exit', onExit)
+    const s = new Scratch(root)
+    s.forget = () => process.off('exit', onExit)
+    return s
   }
+
+  private forget = (): void => {}
 
   async dir(): Promise<string> {
     const d = join(this.root, `case${this.n++}`)
@@ -62,6 +73,7 @@ export class Scratch {
   }
 
   async dispose(): Promise<void> {
+    this.forget()
     for (const m of mountsUnder(this.root)) detach(m)
     if (isMounted(this.root)) umount(this.root)
     await fsp.rm(this.root, { recursive: true, force: true })
