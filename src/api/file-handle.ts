@@ -96,6 +96,16 @@ export class StrataFileHandle {
     })
   }
 
+  /** FICLONERANGE into dst: shares extents where the layers' filesystem can (reflink). */
+  clone(dst: StrataFileHandle, srcOffset: number, dstOffset: number, length: number): Promise<number> {
+    return this.run('ioctl_ficlonerange', () => this.file.remap('clone', srcOffset, dst.file, dstOffset, length))
+  }
+
+  /** FIDEDUPERANGE into dst: EPERM unless both files are in the upper layer (overlayfs). */
+  dedupe(dst: StrataFileHandle, srcOffset: number, dstOffset: number, length: number): Promise<number> {
+    return this.run('ioctl_fideduperange', () => this.file.remap('dedupe', srcOffset, dst.file, dstOffset, length))
+  }
+
   /** copy_file_range(2) between overlay files, in chunks through the real files. */
   copyRange(srcOffset: number, dst: StrataFileHandle, dstOffset: number, length: number): Promise<number> {
     return this.run('copy_file_range', async () => {

@@ -139,6 +139,13 @@ export interface Layer {
    * and cloning (reflink) where the filesystem can, otherwise in large chunks.
    */
   copyData(src: RealFile, dst: RealFile): Promise<void>
+  /**
+   * FICLONERANGE: dst's range shares src's extents (both files of this layer's
+   * filesystem); EXDEV across filesystems, EOPNOTSUPP where the filesystem can't.
+   */
+  cloneRange?(src: RealFile, srcOffset: number, dst: RealFile, dstOffset: number, length: number): Promise<void>
+  /** FIDEDUPERANGE with one destination: returns the bytes deduplicated (0: they differ). */
+  dedupeRange?(src: RealFile, srcOffset: number, dst: RealFile, dstOffset: number, length: number): Promise<number>
   /** Releases what the layer holds (directory fds, etc.). */
   close?(): Promise<void>
 }

@@ -229,6 +229,24 @@ class OverlayFileImpl implements OverlayFile, TrackedHandle {
     await (await this.realFile()).allocate(mode, offset, length)
   }
 
+  async remap(op: 'clone' | 'dedupe', srcOffset: number, dst: OverlayFile, dstOffset: number, length: number): Promise<number> {
+    const syscall = op === 'clone' ? 'ioctl_ficlonerange' : 'ioctl_fideduperange'
+    if (!(dst instanceof OverlayFileImpl)) throw new FsError('EXDEV', syscall, '/' + this.path)
+    if (![srcOffset, dstOffset, length].every((n) => Number.isSafeInteger(n) && n >= 0)) throw new FsError('EINVAL', syscall, '/' + this.path)
+    dst.need(true, syscall)
+    const src = await this.realFile()
+    const out = await dst.realFile()
+    if (op === 'dedupe' && !(this.realInUpper && dst.realInUpper)) throw new FsError('EPERM', syscall, '/' + this.path)
+    const layer = out.layer
+    if (op === 'clone') {
+      if (layer.cloneRange === undefined) throw new FsError('EOPNOTSUPP', syscall, '/' + dst.path)
+      await layer.cloneRange(src, srcOffset, out, dstOffset, length)
+      return length
+    }
+    if (layer.dedupeRange === undefined) throw new FsError('EOPNOTSUPP', syscall, '/' + dst.path)
+    return layer.dedupeRange(src, srcOffset, out, dstOffset, length)
+  }
+
   async flush(): Promise<void> {
     if (this.closed) throw new FsError('EBADF', 'flush', '/' + this.path)
   }

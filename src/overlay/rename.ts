@@ -31,12 +31,12 @@ export async function renameEntry(core: Core, from: string, to: string, flags = 
   if (dst === null && flags & RENAME_EXCHANGE) throw new FsError('ENOENT', 'rename', '/' + to)
   if (to.startsWith(from + '/')) throw new FsError('EINVAL', 'rename', '/' + from)
   if (from.startsWith(to + '/')) throw new FsError(flags & RENAME_EXCHANGE ? 'EINVAL' : 'ENOTEMPTY', 'rename', '/' + to)
-  if (flags & RENAME_EXCHANGE) return exchange(core, src, dst!)
+  // One overlay inode under both names (the same name, or upper hard links): vfs_rename
+  // does nothing, whatever the flags. Lower hard links are distinct overlay inodes (their
+  // link breaks on copy-up), so they do move.
+  if (dst !== null && (from === to || (core.stack.isUpper(top(src).li) && top(dst).li === top(src).li && top(dst).st.ino === top(src).st.ino))) return
+  if (flags & RENAME_EXCHANGE) return exchange(core, src, dst!, sp0, dp0)
   if (dst !== null) {
-    if (from === to) return
-    // One overlay inode under both names (upper hard links): nothing to do. Lower hard
-    // links are distinct overlay inodes (their link breaks on copy-up), so they do move.
-    if (core.stack.isUpper(top(src).li) && top(dst).li === top(src).li && top(dst).st.ino === top(src).st.ino) return
     const dstDir = isDir(top(dst).st.mode)
     if (srcDir && !dstDir) throw new FsError('ENOTDIR', 'rename', '/' + to)
     if (!srcDir && dstDir) throw new FsError('EISDIR', 'rename', '/' + to)
@@ -103,8 +103,12 @@ async function moveLeavingWhiteout(upper: Layer, from: string, to: string, white
   await upper.rename(from, to)
 }
 
-/** RENAME_EXCHANGE of two names; directories with lower parts can't be swapped (EXDEV). */
-async function exchange(core: Core, a: Entry, b: Entry): Promise<void> {
+/**
+ * RENAME_EXCHANGE of two names; directories with lower parts can't be swapped (EXDEV).
+ * Each directory that lands in a merged parent is made opaque first, as ovl_rename does
+ * for both sides of an exchange, so a lower directory of its new name stays hidden.
+ */
+async function exchange(core: Core, a: Entry, b: Entry, aParent: Entry, bParent: Entry): Promise<void> {
   const upper = core.stack.upper!
   for (const e of [a, b]) {
     if (isDir(top(e).st.mode) && !pureUpper(core, e)) throw new FsError('EXDEV', 'rename', '/' + e.path)
@@ -112,6 +116,9 @@ async function exchange(core: Core, a: Entry, b: Entry): Promise<void> {
   const ua = await core.copyUp.copyUp(a)
   const ub = await core.copyUp.copyUp(b)
   if (!upper.caps.renameFlags) throw new FsError('EINVAL', 'rename', '/' + a.path)
+  const merged = (p: Entry): boolean => p.parts.some((x) => !core.stack.isUpper(x.li))
+  if (isDir(top(ua).st.mode) && merged(bParent)) await markOpaque(upper, top(ua).path)
+  if (isDir(top(ub).st.mode) && merged(aParent)) await markOpaque(upper, top(ub).path)
   await upper.rename(top(ua).path, top(ub).path, RENAME_EXCHANGE)
   core.handles.exchanged(a.path, b.path)
 }

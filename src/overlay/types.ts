@@ -36,6 +36,12 @@ export interface OverlayFile {
   /** lseek(2): SEEK_SET/CUR/END/DATA/HOLE; returns the new position. */
   seek(offset: number, whence: number): Promise<number>
   allocate(offset: number, length: number, mode?: number): Promise<void>
+  /**
+   * FICLONERANGE / FIDEDUPERANGE from this file into dst (ovl_remap_file_range): done on the
+   * real files; dedupe is EPERM unless both are upper files, as overlayfs answers.
+   * Returns the bytes remapped.
+   */
+  remap(op: 'clone' | 'dedupe', srcOffset: number, dst: OverlayFile, dstOffset: number, length: number): Promise<number>
   /** flush(2) on close(2) of a dup: nothing to write back, but errors surface here. */
   flush(): Promise<void>
   close(): Promise<void>

@@ -93,6 +93,7 @@ export class Executor {
       case 'truncate': await fs.truncate(op.p, op.len); return 'ok'
       case 'mkdir': await fs.mkdir(op.p, op.mode); return 'ok'
       case 'rename': await fs.rename(op.p, op.q); return 'ok'
+      case 'rename2': await fs.rename2(op.p, op.q, op.flags); return 'ok'
       case 'link': await fs.link(op.p, op.q); return 'ok'
       case 'symlink': await fs.symlink(op.target, op.p); return 'ok'
       case 'chmod': await fs.chmod(op.p, op.mode); return 'ok'

@@ -70,6 +70,11 @@ KNOWN.push(
     },
   },
   {
+    // FUSE through libfuse 2 has no renameat2: the kernel answers EINVAL to any flag.
+    id: 'fuse-no-renameat2',
+    matches: (m) => 'fuse' in m.detail && m.kind === 'rename2' && err(pair(m)[1]) === 'EINVAL',
+  },
+  {
     // FUSE: chown(-1, -1) changes nothing the kernel's FUSE client would send, so no
     // request reaches strata and nothing is copied up (overlayfs copies up on any setattr).
     id: 'fuse-noop-chown-no-copy-up',

@@ -19,6 +19,7 @@ const c = {
   llistxattr: lib.func('intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)'),
   removexattr: lib.func('int removexattr(const char *path, const char *name)'),
   fallocate: lib.func('int fallocate(int fd, int mode, int64_t offset, int64_t len)'),
+  renameat2: lib.func('int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)'),
 }
 
 const nameOf = new Map<number, string>()
@@ -65,6 +66,12 @@ export function listxattr(path: string, follow = true): string[] {
 
 export function removexattr(path: string, name: string): void {
   if (c.removexattr(path, name) < 0) fail('removexattr', path)
+}
+
+const AT_FDCWD = -100
+
+export function renameat2(from: string, to: string, flags: number): void {
+  if (c.renameat2(AT_FDCWD, from, AT_FDCWD, to, flags) < 0) fail('rename', from)
 }
 
 export function fallocate(fd: number, mode: number, offset: number, len: number): void {

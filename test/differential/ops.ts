@@ -18,6 +18,7 @@ export type Op =
   | { op: 'truncate'; p: string; len: number }
   | { op: 'mkdir'; p: string; mode: number }
   | { op: 'rename' | 'link'; p: string; q: string }
+  | { op: 'rename2'; p: string; q: string; flags: number }
   | { op: 'symlink'; target: string; p: string }
   | { op: 'chmod'; p: string; mode: number }
   | { op: 'chown' | 'lchown'; p: string; uid: number; gid: number }
@@ -38,7 +39,7 @@ export const OPEN_FLAGS = [
 const WEIGHTS = {
   stat: 6, lstat: 4, readdir: 6, readFile: 6, readlink: 2, listxattr: 2, getxattr: 2,
   writeFile: 6, open: 10, read: 8, write: 10, ftruncate: 3, fstat: 3, fsync: 1, close: 4,
-  truncate: 3, mkdir: 5, unlink: 5, rmdir: 4, rename: 8, link: 3, symlink: 3,
+  truncate: 3, mkdir: 5, unlink: 5, rmdir: 4, rename: 8, rename2: 3, link: 3, symlink: 3,
   chmod: 3, chown: 2, lchown: 1, utimes: 2, lutimes: 1, setxattr: 3, removexattr: 1,
 }
 
@@ -154,6 +155,13 @@ export function randomOps(rng: Rng, tree: TreeSpec, count: number, without: Read
         const q = rng.chance(0.5) ? known.fresh(rng) : known.pick(rng)
         ops.push({ op: kind, p, q })
         known.move(p, q)
+        break
+      }
+      case 'rename2': {
+        const p = known.pick(rng)
+        const q = known.pick(rng)
+        const flags = rng.pick([1, 2, 2])
+        ops.push({ op: kind, p, q, flags })
         break
       }
       case 'link': {

@@ -113,6 +113,19 @@ const regressions: Regression[] = [
       { op: 'stat', p: 'b/c/a' },
     ],
   },
+  {
+    name: 'renameat2(RENAME_EXCHANGE) of a name with itself does nothing (seed 700002)',
+    tree: tree([[dir('a/a', { mode: 0o2775, uid: 1001, gid: 1000, mtime: 966700343 })], []]),
+    ops: [{ op: 'rename2', p: 'a', q: 'a', flags: 2 }, { op: 'rename2', p: 'a', q: 'a', flags: 1 }, { op: 'writeFile', p: 'f', flag: 'w', len: 3, seed: 1 }, { op: 'link', p: 'f', q: 'g' }, { op: 'rename2', p: 'f', q: 'g', flags: 2 }],
+  },
+  {
+    name: 'renameat2(RENAME_EXCHANGE) makes a directory landing in a merged parent opaque (seed 800021)',
+    tree: tree([[file('a/d/d', { mode: 0o755, uid: 1000, gid: 1000, size: 3306, seed: 833199747, mtime: 1171772171 })], [], []], [
+      file('d/c', { mode: 0o2755, uid: 1001, gid: 1001, size: 48, seed: 522432099, mtime: 956812919 }),
+      dir('a', { mode: 0o2775, uid: 1001, gid: 1000, mtime: 1258089383, opaque: true }),
+    ]),
+    ops: [{ op: 'rename2', p: 'a', q: 'd', flags: 2 }, { op: 'readdir', p: 'a' }, { op: 'readdir', p: 'd' }],
+  },
   // Open: the in-process API (src/api), reported.
   {
     name: 'open(O_CREAT|O_EXCL) on a symlink is EEXIST, never follows it (seed 100)',

@@ -4,6 +4,7 @@
  * delta debugging. Layers live on a private tmpfs: inode numbers there are never reused, so
  * inode equality classes mean the same thing on every engine.
  */
+import { rmSync } from 'node:fs'
 import * as fsp from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -57,6 +58,7 @@ export class Scratch {
     // An interrupted session (Ctrl-C on a long fuzz run) must not leave mounts behind.
     const onExit = (): void => {
       for (const m of [...mountsUnder(root), root]) if (isMounted(m)) detach(m)
+      if (!isMounted(root)) rmSync(root, { recursive: true, force: true })
     }
     process.once('exit', onExit)
     const s = new Scratch(root)

@@ -7,7 +7,7 @@ import * as fsp from 'node:fs/promises'
 import { join } from 'node:path'
 import { createOverlay } from '../../src/index.js'
 import { hostRaw, type RawLayer } from './compare.js'
-import { detach, getxattr, isMounted, listxattr, mount, removexattr, setxattr } from './libc.js'
+import { detach, getxattr, isMounted, listxattr, mount, removexattr, renameat2, setxattr } from './libc.js'
 import { mountFuse } from './fuse-mount.js'
 import { buildLayer, type TreeSpec } from './tree.js'
 
@@ -37,6 +37,8 @@ export interface TargetFs {
   rmdir(p: string): Promise<void>
   unlink(p: string): Promise<void>
   rename(p: string, q: string): Promise<void>
+  /** renameat2 with RENAME_NOREPLACE (1) or RENAME_EXCHANGE (2). */
+  rename2(p: string, q: string, flags: number): Promise<void>
   link(p: string, q: string): Promise<void>
   symlink(target: string, p: string): Promise<void>
   readlink(p: string): Promise<string>
@@ -94,6 +96,7 @@ export function mountFs(root: string): TargetFs {
     rmdir: (p) => fsp.rmdir(at(p)),
     unlink: (p) => fsp.unlink(at(p)),
     rename: (p, q) => fsp.rename(at(p), at(q)),
+    rename2: async (p, q, f) => renameat2(at(p), at(q), f),
     link: (p, q) => fsp.link(at(p), at(q)),
     symlink: (t, p) => fsp.symlink(t, at(p)),
     readlink: (p) => fsp.readlink(at(p)),
@@ -138,6 +141,7 @@ export function strataFs(ov: Strata): TargetFs {
     rmdir: (p) => ov.rmdir(at(p)),
     unlink: (p) => ov.unlink(at(p)),
     rename: (p, q) => ov.rename(at(p), at(q)),
+    rename2: (p, q, f) => ov.rename(at(p), at(q), f),
     link: (p, q) => ov.link(at(p), at(q)),
     symlink: (t, p) => ov.symlink(t, at(p)),
     readlink: (p) => ov.readlink(at(p)),

@@ -242,6 +242,18 @@ export class HostLayer implements Layer {
     return fromStatfs(statfsBuf)
   }
 
+  async cloneRange(src: RealFile, srcOffset: number, dst: RealFile, dstOffset: number, length: number): Promise<void> {
+    this.mutate('ioctl', dst.path)
+    const [s, d] = hostFds(src, dst)
+    await libc.ficloneRange(s, srcOffset, length, d, dstOffset)
+  }
+
+  async dedupeRange(src: RealFile, srcOffset: number, dst: RealFile, dstOffset: number, length: number): Promise<number> {
+    this.mutate('ioctl', dst.path)
+    const [s, d] = hostFds(src, dst)
+    return libc.fidedupeRange(s, srcOffset, length, d, dstOffset)
+  }
+
   async copyData(src: RealFile, dst: RealFile): Promise<void> {
     this.mutate('copy', dst.path)
     if (dst.layer !== this && dst.layer !== this.work) {
@@ -294,4 +306,10 @@ function processUmask(): number {
     // No /proc: assume the usual mask, so modes are still set explicitly.
   }
   return 0o022
+}
+
+/** Both files' host descriptors, or EXDEV: extents are shared only within one filesystem. */
+function hostFds(src: RealFile, dst: RealFile): [number, number] {
+  if (src.fd === undefined || dst.fd === undefined) throw new FsError('EXDEV', 'ioctl', dst.path)
+  return [src.fd, dst.fd]
 }

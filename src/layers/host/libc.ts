@@ -340,3 +340,35 @@ export function getdents64(fd: number, label: string): RawDirent[] {
     }
   }
 }
+
+const FICLONERANGE = 0x4020940d
+const FIDEDUPERANGE = 0xc0189436
+
+/** ioctl(FICLONERANGE): dst's range shares src's extents; length 0 means to src's end. */
+export async function ficloneRange(srcFd: number, srcOffset: number, length: number, dstFd: number, dstOffset: number): Promise<void> {
+  const arg = Buffer.alloc(32)
+  arg.writeBigInt64LE(BigInt(srcFd), 0)
+  arg.writeBigUInt64LE(BigInt(srcOffset), 8)
+  arg.writeBigUInt64LE(BigInt(length), 16)
+  arg.writeBigUInt64LE(BigInt(dstOffset), 24)
+  await callAsync(sys_ioctl_ptr, 'ioctl', undefined, [dstFd, FICLONERANGE, arg])
+}
+
+/**
+ * ioctl(FIDEDUPERANGE) with one destination: shares extents where the bytes are equal.
+ * Returns the bytes deduplicated: 0 when the ranges differ (FILE_DEDUPE_RANGE_DIFFERS has no
+ * errno of its own).
+ */
+export async function fidedupeRange(srcFd: number, srcOffset: number, length: number, dstFd: number, dstOffset: number): Promise<number> {
+  const arg = Buffer.alloc(24 + 32)
+  arg.writeBigUInt64LE(BigInt(srcOffset), 0)
+  arg.writeBigUInt64LE(BigInt(length), 8)
+  arg.writeUInt16LE(1, 16)
+  arg.writeBigInt64LE(BigInt(dstFd), 24)
+  arg.writeBigUInt64LE(BigInt(dstOffset), 32)
+  await callAsync(sys_ioctl_ptr, 'ioctl', undefined, [srcFd, FIDEDUPERANGE, arg])
+  const status = arg.readInt32LE(48)
+  if (status < 0) throw FsError.fromErrno(-status, 'ioctl')
+  if (status === 1 /* FILE_DEDUPE_RANGE_DIFFERS */) return 0
+  return Number(arg.readBigUInt64LE(40))
+}
