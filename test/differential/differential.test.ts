@@ -15,9 +15,9 @@ function report(found: Found[]): string {
   return found.filter((f) => !f.known).map((f) => `seed ${f.seed}: ${JSON.stringify(f.minimal ?? f.mismatch)}`).join('\n')
 }
 
-async function differential(engines: Engine[], ops: number, seed: number): Promise<void> {
+async function differential(engines: Engine[], ops: number, seed: number, without: string[] = []): Promise<void> {
   const lines: string[] = []
-  const r = await fuzz({ ops, seed, length: 120, engines, shrinkLimit: 1, ignoreKnown: true, log: (l) => lines.push(l) })
+  const r = await fuzz({ ops, seed, length: 120, engines, shrinkLimit: 1, ignoreKnown: true, log: (l) => lines.push(l), without: new Set(without) })
   expect(r.ops).toBe(ops)
   const fresh = r.found.filter((f) => !f.known)
   expect(fresh, report(r.found)).toEqual([])
@@ -58,7 +58,8 @@ describe('differential: kernel overlay as the oracle', () => {
   }, 300_000)
 
   it('strata through FUSE answers every op as the kernel does (600 ops)', async () => {
-    await differential(['kernel', 'fuse'], 600, 500)
+    // libfuse 2 has no renameat2 (known.ts): leave those ops out so the cases run on.
+    await differential(['kernel', 'fuse'], 600, 500, ['rename2'])
   }, 300_000)
 })
 

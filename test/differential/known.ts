@@ -70,6 +70,12 @@ KNOWN.push(
     },
   },
   {
+    // FUSE: fstat of an open unlinked file is answered by path (libfuse's .fuse_hidden
+    // name), which is gone once its directory is replaced.
+    id: 'fuse-fstat-unlinked-by-path',
+    matches: (m) => 'fuse' in m.detail && m.kind === 'fstat' && err(pair(m)[1]) === 'ENOENT' && (pair(m)[0] as { nlink?: number } | undefined)?.nlink === 0,
+  },
+  {
     // FUSE through libfuse 2 has no renameat2: the kernel answers EINVAL to any flag.
     id: 'fuse-no-renameat2',
     matches: (m) => 'fuse' in m.detail && m.kind === 'rename2' && err(pair(m)[1]) === 'EINVAL',

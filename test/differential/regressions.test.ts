@@ -179,6 +179,17 @@ const regressions: Regression[] = [
     ],
   },
   {
+    name: 'FUSE: fstat of an open unlinked file after its directory was replaced (seed 950005)',
+    engines: ['kernel', 'fuse'],
+    tree: tree([[], [], []], [dir('d', { mode: 0o700, mtime: 1129601330 }), dir('a/a/a', { mode: 0o2775, uid: 1000, mtime: 1196525783, opaque: true })]),
+    ops: [
+      { op: 'open', slot: 3, p: 'd/c', flags: 0o1102, mode: 0o2755 },
+      { op: 'unlink', p: 'd/c' },
+      { op: 'rename', p: 'a/a/a', q: 'd' },
+      { op: 'fstat', slot: 3 },
+    ],
+  },
+  {
     name: 'FUSE: open(O_TRUNC) of an empty file marks it modified (seed 8004)',
     engines: ['kernel', 'fuse'],
     tree: tree([[]], [file('e', { size: 0 })]),
