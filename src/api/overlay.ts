@@ -3,7 +3,7 @@
  * Symlinks are resolved here (resolve.ts); the core sees only resolved paths.
  */
 import { FsError } from '../errors.js'
-import { O_CREAT, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY, S_IFMT, S_IFREG, isDir } from '../layers/constants.js'
+import { O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_TRUNC, O_WRONLY, S_IFMT, S_IFREG, isDir } from '../layers/constants.js'
 import type { StatFs } from '../layers/layer.js'
 import type { OverlayFs } from '../overlay/types.js'
 import { api } from './errors.js'
@@ -43,7 +43,9 @@ export class StrataOverlay {
   open(path: string, flags?: string | number, mode?: number): Promise<StrataFileHandle> {
     return api('open', path, async () => {
       const f = parseFlags(flags, 'r')
-      const p = await this.at(path, true, 'open')
+      // O_CREAT|O_EXCL never follows a final symlink (EEXIST), nor does O_NOFOLLOW (ELOOP).
+      const follow = !((f & O_CREAT && f & O_EXCL) || f & O_NOFOLLOW)
+      const p = await this.at(path, follow, 'open')
       return new StrataFileHandle(await this.core.open(p, f, parseMode(mode, 0o666) & ~this.umask), path)
     })
   }
@@ -82,8 +84,8 @@ export class StrataOverlay {
 
   mkdir(path: string, opts?: number | { recursive?: boolean; mode?: number }): Promise<string | undefined> {
     const o = typeof opts === 'number' ? { mode: opts } : opts ?? {}
-    const mode = parseMode(o.mode, 0o777) & ~this.umask
     return api('mkdir', path, async () => {
+      const mode = parseMode(o.mode, 0o777) & ~this.umask
       if (!o.recursive) {
         await this.core.mkdir(await this.at(path, false, 'mkdir'), mode)
         return undefined
@@ -148,7 +150,12 @@ export class StrataOverlay {
     return api('readlink', path, async () => this.core.readlink(await this.at(path, false, 'readlink')))
   }
   link(existing: string, newPath: string): Promise<void> {
-    return api('link', existing, async () => this.core.link(await this.at(existing, false, 'link'), await this.at(newPath, false, 'link')), newPath)
+    return api('link', existing, async () => {
+      // As linkat(2): the existing name is looked up (ENOENT) before the new one.
+      const from = await this.at(existing, false, 'link')
+      await this.core.getattr(from)
+      await this.core.link(from, await this.at(newPath, false, 'link'))
+    }, newPath)
   }
   chmod(path: string, mode: number | string): Promise<void> {
     return api('chmod', path, async () => this.core.chmod(await this.at(path, true, 'chmod'), parseMode(mode, 0)))
@@ -219,8 +226,12 @@ export class StrataOverlay {
   removexattr(path: string, name: string): Promise<void> {
     return api('removexattr', path, async () => this.core.removexattr(await this.at(path, true, 'removexattr'), name))
   }
-  statfs(_path = '/'): Promise<StatFs> {
-    return api('statfs', _path, () => this.core.statfs())
+  /** statfs(2): the path must exist; the answer is the overlay's (its upper layer's). */
+  statfs(path = '/'): Promise<StatFs> {
+    return api('statfs', path, async () => {
+      await this.core.getattr(await this.at(path, true, 'statfs'))
+      return this.core.statfs()
+    })
   }
   close(): Promise<void> {
     return api('close', undefined, () => this.core.close())

@@ -105,8 +105,12 @@ export async function markOpaque(layer: Layer, path: string): Promise<void> {
   if (layer.caps.whiteoutFormat === 'kernel') {
     await layer.setxattr(path, 'trusted.overlay.opaque', Buffer.from('y'))
   } else {
+    // The marker is a file in the dir: creating it must not show as a change of the dir's
+    // mtime, which the kernel's xattr marker never touches.
+    const { mtimeNs } = await layer.lstat(path)
     const f = await layer.open(joinPath(path, OPAQUE_MARKER), 0o1 | 0o100 /* O_WRONLY|O_CREAT */, S_IFREG | 0o644)
     await f.close()
+    await layer.utimens(path, 'omit', mtimeNs)
   }
 }
 

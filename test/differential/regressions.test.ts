@@ -19,6 +19,11 @@ interface Regression {
   tree: TreeSpec
   ops: Op[]
   engines?: Engine[]
+  /**
+   * A difference that is a documented limit (README, Known limits), not a bug to fix here:
+   * the test asserts that it is still there, so whoever removes it moves the case up.
+   */
+  knownLimit?: string
 }
 
 const regressions: Regression[] = [
@@ -152,10 +157,11 @@ const regressions: Regression[] = [
       { op: 'lstat', p: 'f' },
     ],
   },
-  // Open: the FUSE adapter, reported.
+  // Known limits of the FUSE binding (README, Known limits): asserted to still differ.
   {
     name: 'FUSE: a change made through one hard link shows through the other (seed 8003)',
     engines: ['kernel', 'fuse'],
+    knownLimit: 'hard links are separate kernel inodes under libfuse 2 high-level: attributes cached per name',
     tree: tree([[], []], [dir('c/b', { mode: 0o1777, uid: 1000, mtime: 1044232907 }), { path: 'd', kind: 'symlink', target: './c', uid: 0, gid: 0, mtime: 966962772 }]),
     ops: [
       { op: 'open', slot: 0, p: 'd/b/b', flags: 0o301, mode: 0o755 },
@@ -169,6 +175,7 @@ const regressions: Regression[] = [
   {
     name: 'FUSE: data written through one hard link is read through the other (seed 40012)',
     engines: ['kernel', 'fuse'],
+    knownLimit: 'hard links are separate kernel inodes under libfuse 2 high-level: the old size stays cached',
     tree: tree([[dir('d')]]),
     ops: [
       { op: 'open', slot: 2, p: 'b', flags: 0o102, mode: 0o644 },
@@ -181,6 +188,7 @@ const regressions: Regression[] = [
   {
     name: 'FUSE: fstat of an open unlinked file after its directory was replaced (seed 950005)',
     engines: ['kernel', 'fuse'],
+    knownLimit: 'libfuse 2 loses the .fuse_hidden path of an unlinked file when its directory is replaced',
     tree: tree([[], [], []], [dir('d', { mode: 0o700, mtime: 1129601330 }), dir('a/a/a', { mode: 0o2775, uid: 1000, mtime: 1196525783, opaque: true })]),
     ops: [
       { op: 'open', slot: 3, p: 'd/c', flags: 0o1102, mode: 0o2755 },
@@ -192,6 +200,7 @@ const regressions: Regression[] = [
   {
     name: 'FUSE: open(O_TRUNC) of an empty file marks it modified (seed 8004)',
     engines: ['kernel', 'fuse'],
+    knownLimit: 'libfuse 2 hands O_TRUNC over as a bare truncate: a same-size truncate does not touch mtime',
     tree: tree([[]], [file('e', { size: 0 })]),
     ops: [{ op: 'open', slot: 1, p: 'e', flags: 0o1101, mode: 0o644 }, { op: 'stat', p: 'e' }],
   },
@@ -209,6 +218,10 @@ describe('differential regressions', () => {
   for (const r of regressions) {
     it(r.name, async () => {
       const m = await runCase({ tree: r.tree, ops: r.ops }, r.engines ?? ['kernel', 'strata'], scratch)
+      if (r.knownLimit !== undefined) {
+        expect(m, `known limit gone (${r.knownLimit}): move this case to the fixed ones`).not.toBeNull()
+        return
+      }
       expect(m, m ? `step ${m.step} (${m.kind}): ${JSON.stringify(m.detail)}` : '').toBeNull()
     })
   }

@@ -5,7 +5,7 @@
 import { FsError } from '../../errors.js'
 import { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT } from '../constants.js'
 import type { MemfsStore, MLink } from './store.js'
-import { touchCtime } from './times.js'
+import { readTime, touchCtime, writeTime } from './times.js'
 import { child, isAncestorOrSelf, isDirNode, isEmptyDir, lookupParent } from './walk.js'
 
 export interface RenameEnd {
@@ -49,11 +49,17 @@ export function renameLinks(store: MemfsStore, src: RenameEnd, dst: RenameEnd, f
   if (to && to.node === from.node) return
 
   const fromDir = isDirNode(from.node)
+  // memfs stamps a directory it re-parents with a new mtime; Linux changes only its ctime.
+  const keep = [from, ...(exchange && to ? [to] : [])].map((l) => [l.node, readTime(store, l.node, 'mtime')] as const)
+  const restore = () => {
+    for (const [node, mtime] of keep) writeTime(store, node, 'mtime', mtime)
+  }
   if (exchange && to) {
     sp.deleteChild(from)
     dp.deleteChild(to)
     attach(sp, sname, to)
     attach(dp, dname, from)
+    restore()
     touchCtime(store, from.node)
     touchCtime(store, to.node)
     return
@@ -67,5 +73,6 @@ export function renameLinks(store: MemfsStore, src: RenameEnd, dst: RenameEnd, f
   }
   sp.deleteChild(from)
   attach(dp, dname, from)
+  restore()
   touchCtime(store, from.node)
 }
