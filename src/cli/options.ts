@@ -71,6 +71,11 @@ export const KNOWN_OPTIONS = [
  * (so `lowerdir=a\:b:c` keeps its escaped colon for splitLowerdir).
  */
 export function splitOptionList(s: string): string[] {
+  return splitEscaped(s, ',').filter((o) => o !== '')
+}
+
+/** Splits at sep where it is not backslash-escaped; escapes stay in the pieces. */
+function splitEscaped(s: string, sep: string): string[] {
   const out: string[] = []
   let cur = ''
   for (let i = 0; i < s.length; i++) {
@@ -78,13 +83,13 @@ export function splitOptionList(s: string): string[] {
     if (c === '\\' && i + 1 < s.length) {
       cur += c + s[i + 1]
       i++
-    } else if (c === ',') {
+    } else if (c === sep) {
       out.push(cur)
       cur = ''
     } else cur += c
   }
   out.push(cur)
-  return out.filter((o) => o !== '')
+  return out
 }
 
 /** Drops escaping backslashes: `\:` -> `:`, `\,` -> `,`, `\\` -> `\`. */
@@ -94,19 +99,7 @@ export function unescapeValue(v: string): string {
 
 /** `TOP:...:BOTTOM` with `\:` for a colon inside a name; each entry unescaped. */
 export function splitLowerdir(v: string): string[] {
-  const parts: string[] = []
-  let cur = ''
-  for (let i = 0; i < v.length; i++) {
-    const c = v[i]!
-    if (c === '\\' && i + 1 < v.length) {
-      cur += c + v[i + 1]
-      i++
-    } else if (c === ':') {
-      parts.push(cur)
-      cur = ''
-    } else cur += c
-  }
-  parts.push(cur)
+  const parts = splitEscaped(v, ':')
   if (parts.some((p) => p === '')) {
     throw new UsageError(`lowerdir=${v}: empty layer in the list (data-only layers '::' are not supported)`)
   }
