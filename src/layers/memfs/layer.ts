@@ -278,6 +278,10 @@ export class MemfsLayer implements Layer {
       if (t === S_IFLNK) throw new FsError('ELOOP', 'truncate', path)
       if (t !== S_IFREG) throw new FsError('EINVAL', 'truncate', path)
       truncateNode(node, length, path)
+      // As ext4 and tmpfs: a truncate marks the file modified even when the size stays.
+      const now = nowNs()
+      writeTime(this.store, node, 'mtime', now)
+      writeTime(this.store, node, 'ctime', now)
     })
   }
 
