@@ -144,6 +144,7 @@ export async function runDaemon(cfg: MountConfig, report: Reporter, logFile?: st
       entryTimeout: cfg.entryTimeout,
       debug: cfg.debug,
       readonly: cfg.readonly,
+      extraOptions: cfg.mountFlags,
     })
     const entry = await mountAt(mnt)
     if (!entry || !isFuse(entry) || entry.id === prior?.id) throw new CliError(`the FUSE mount at ${mnt} did not appear`)

@@ -25,6 +25,8 @@ export interface MountConfig {
   entryTimeout?: number
   debug: boolean
   foreground: boolean
+  /** dev/suid/exec and their no- forms, for libfuse. */
+  mountFlags: string[]
 }
 
 /** What the command line hands over, flags and `-o` strings still separate. */
@@ -53,11 +55,16 @@ export interface MountArgs {
  * (the kernel applies the mount flags; fstab-only ones never reach a filesystem).
  */
 const IGNORED = new Set([
-  'dev', 'nodev', 'suid', 'nosuid', 'exec', 'noexec',
   'atime', 'noatime', 'relatime', 'norelatime', 'strictatime', 'nostrictatime',
   'diratime', 'nodiratime', 'lazytime', 'nolazytime',
   'defaults', 'auto', 'noauto', 'nofail', '_netdev', 'user', 'users', 'nouser', 'async',
 ])
+
+/**
+ * Mount flags that go to libfuse as they are: it mounts nodev,nosuid unless told `dev`,
+ * `suid` (as root), where an overlay mount(8) would allow device nodes and set-id programs.
+ */
+const MOUNT_FLAGS = new Set(['dev', 'nodev', 'suid', 'nosuid', 'exec', 'noexec'])
 
 /** Options this parser understands, for the unknown-option message. */
 export const KNOWN_OPTIONS = [
@@ -119,6 +126,7 @@ export interface ParsedOptions {
   attrTimeout?: number
   entryTimeout?: number
   debug?: boolean
+  mountFlags?: string[]
 }
 
 export function parseOptionStrings(strings: readonly string[]): ParsedOptions {
@@ -134,6 +142,10 @@ function applyOption(p: ParsedOptions, opt: string): void {
   const name = eq < 0 ? opt : opt.slice(0, eq)
   const value = eq < 0 ? undefined : opt.slice(eq + 1)
   if (IGNORED.has(name) || name.startsWith('x-')) return
+  if (MOUNT_FLAGS.has(name) && value === undefined) {
+    p.mountFlags = [...(p.mountFlags ?? []), name]
+    return
+  }
   const needValue = (): string => {
     if (value === undefined || value === '') throw new UsageError(`mount option '${name}' needs a value (${name}=...)`)
     return value
@@ -234,6 +246,7 @@ export function buildMountConfig(args: MountArgs, cwd: string = process.cwd()): 
     fsname: args.fsname ?? o.fsname ?? args.source ?? 'strata',
     debug: !!args.debug || !!o.debug,
     foreground: !!args.foreground,
+    mountFlags: o.mountFlags ?? [],
   }
   if (upper !== undefined) cfg.upper = abs(upper)
   if (work !== undefined) cfg.work = abs(work)

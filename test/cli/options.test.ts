@@ -34,9 +34,11 @@ describe('-o option strings', () => {
     expect(parseOptionStrings(['lowerdir=/a', 'lowerdir+=/b', 'lowerdir+=/c\\:d']).lower).toEqual(['/a', '/b', '/c:d'])
   })
 
-  it('ignores the generic options mount(8), mount.fuse3 and fstab add, and honours ro/rw', () => {
+  it('ignores the generic options mount(8), mount.fuse3 and fstab add, passes dev/suid/exec on, and honours ro/rw', () => {
     const generic = 'rw,dev,suid,nodev,nosuid,exec,noexec,atime,noatime,relatime,strictatime,nodiratime,lazytime,defaults,noauto,auto,nofail,_netdev,user,users,x-systemd.automount,x-foo=bar'
-    expect(parseOptionStrings([`${generic},lowerdir=/l`])).toEqual({ lower: ['/l'], readonly: false })
+    expect(parseOptionStrings([`${generic},lowerdir=/l`])).toEqual({
+      lower: ['/l'], readonly: false, mountFlags: ['dev', 'suid', 'nodev', 'nosuid', 'exec', 'noexec'],
+    })
     expect(parseOptionStrings(['rw,ro']).readonly).toBe(true)
     expect(parseOptionStrings(['ro,rw']).readonly).toBe(false)
   })

@@ -63,7 +63,8 @@ describe('POSIX semantics through a strata mount', () => {
     mkdirSync(join(l1, 'rootdir'), { mode: 0o755 })
     writeFileSync(join(l1, 'rootdir', 'victim'), 'keep\n', { mode: 0o644 })
     writeFileSync(join(l1, 'rootfile'), 'root only\n', { mode: 0o644 })
-    m = await mountStrata(['-o', `lowerdir=${l1}:${l2},upperdir=${upper},workdir=${work},allow_other`, mntDir])
+    // dev,suid as a kernel overlay mount has them (libfuse mounts nodev,nosuid unless told).
+    m = await mountStrata(['-o', `lowerdir=${l1}:${l2},upperdir=${upper},workdir=${work},allow_other,dev,suid`, mntDir])
     mnt = m.mnt
   })
   afterAll(async () => {
