@@ -115,8 +115,9 @@ export function makeOps(fs: OverlayFs, handles: HandleTable, inflight: InFlight)
     getattr: (path, cb) =>
       reply(cb, async () => {
         const f = hidden.has(path) ? hidden.file(path) : undefined
-        // An unlinked open file: its attributes come from its handle, with no links left.
-        if (f !== undefined) return toFuseStat({ ...(await f.stat()), nlink: 0 })
+        // An unlinked open file: its attributes come from its handle (an upper file has no
+        // links left; a lower one, hidden by a whiteout, keeps its own, as overlayfs shows).
+        if (f !== undefined) return toFuseStat(await f.stat())
         return toFuseStat(await fs.getattr(path))
       }),
     fgetattr: (_path, fd, cb) => reply(cb, async () => toFuseStat(await file(fd).stat())),
