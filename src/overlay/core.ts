@@ -5,7 +5,7 @@
 import { FsError } from '../errors.js'
 import { fileType, isDir, isReg } from '../layers/constants.js'
 import type { Layer, Stat } from '../layers/layer.js'
-import { joinPath, splitParent } from '../layers/path.js'
+import { splitParent } from '../layers/path.js'
 import type { CopyUp } from './copy-up.js'
 import type { Handles } from './handles.js'
 import { type Entry, Lookup, overlayComponents, top } from './lookup.js'
@@ -122,7 +122,4 @@ export class Core {
     return { path, parts: [{ li: 0, path, st }, ...below] }
   }
 
-  child(dir: string, name: string): string {
-    return joinPath(dir, name)
-  }
 }

@@ -27,7 +27,6 @@ export interface Entry {
 }
 
 export const top = (e: Entry): Part => e.parts[0]!
-export const isMerged = (e: Entry): boolean => e.parts.length > 1
 
 /** Splits an overlay path into validated components. */
 export function overlayComponents(path: string): string[] {

@@ -5,7 +5,7 @@
  * readdir, data I/O) run on the threadpool.
  */
 import fs from 'node:fs'
-import { FsError, toFsError } from '../../errors.js'
+import { FsError } from '../../errors.js'
 import {
   O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_PATH, O_RDONLY, O_TRUNC, RENAME_EXCHANGE, RENAME_NOREPLACE,
   S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID,
