@@ -88,11 +88,18 @@ class Overlay implements OverlayFs {
     const entries = await readMergedDir(this.core.stack, dir)
     const stack = this.core.stack
     // Most entries of a big listing are lower objects whose d_ino the listing gave: those
-    // are answered without a promise each.
-    return Promise.all(entries.map((m) =>
-      !stack.isUpper(m.li) && m.ino !== undefined
-        ? { name: m.name, type: m.type, ino: stack.inoOfReal(m.li, m.dev, m.ino) }
-        : this.direntIno(dir, m).then((ino) => ({ name: m.name, type: m.type, ino }))))
+    // are answered without a promise each; only the others wait.
+    const out: OverlayDirEntry[] = new Array(entries.length)
+    const pending: Promise<void>[] = []
+    entries.forEach((m, i) => {
+      if (!stack.isUpper(m.li) && m.ino !== undefined) {
+        out[i] = { name: m.name, type: m.type, ino: stack.inoOfReal(m.li, m.dev, m.ino) }
+      } else {
+        pending.push(this.direntIno(dir, m).then((ino) => void (out[i] = { name: m.name, type: m.type, ino })))
+      }
+    })
+    await Promise.all(pending)
+    return out
   }
 
   /**

@@ -28,7 +28,9 @@ export async function readMergedDir(stack: Stack, dir: Entry): Promise<MergedEnt
   const out: MergedEntry[] = []
   for (const part of dir.parts) {
     const layer = stack.layers[part.li]!
-    const entries = [...(await layer.readdir(part.path))].sort(byName)
+    // Sorted in place: a cached lower listing is then sorted once, and re-sorting sorted
+    // input is linear.
+    const entries = (await layer.readdir(part.path)).sort(byName)
     const hidden: string[] = []
     for (const ent of entries) {
       if (ent.name.startsWith(WH_PREFIX)) {
