@@ -10,7 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { mountAt } from '../../src/cli/mounts.js'
 import { isAlive, readRecord, waitForExit } from '../../src/cli/rundir.js'
 import { CLI, cleanupAllMounts, forceUnmount, mountStrata, runStrata } from '../support/strata-mount.js'
-import { built, detachAllUnder, errorLine, haveFuse, scratch, snapshotAll, waitFor } from './helpers.js'
+import { detachAllUnder, errorLine, scratch, snapshotAll, waitFor } from './helpers.js'
 
 const statErrno = async (p: string): Promise<string | undefined> =>
   fsp.stat(p).then(
@@ -18,7 +18,7 @@ const statErrno = async (p: string): Promise<string | undefined> =>
     (e: NodeJS.ErrnoException) => e.code,
   )
 
-describe.skipIf(!built || !haveFuse)('mount lifecycle', () => {
+describe('mount lifecycle', () => {
   const dirs: Array<ReturnType<typeof scratch>> = []
   const fresh = () => {
     const d = scratch('strata-life-')

@@ -4,9 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runStrata } from '../support/strata-mount.js'
-import { built, detachAllUnder, errorLine, mountsUnder, scratch, snapshotAll } from './helpers.js'
+import { detachAllUnder, errorLine, mountsUnder, scratch, snapshotAll } from './helpers.js'
 
-describe.skipIf(!built)('strata --help', () => {
+describe('strata --help', () => {
   it.each([
     [[], /strata <command>[\s\S]*mount[\s\S]*umount[\s\S]*demo[\s\S]*Examples:/],
     [['mount'], /strata mount \[options\] MOUNTPOINT[\s\S]*lowerdir=TOP:\.\.\.:BOTTOM[\s\S]*--upper-mem[\s\S]*Examples:[\s\S]*mount -t fuse\.strata/],
@@ -28,7 +28,7 @@ describe.skipIf(!built)('strata --help', () => {
   })
 })
 
-describe.skipIf(!built)('bad usage: exit 2, one line, nothing touched', () => {
+describe('bad usage: exit 2, one line, nothing touched', () => {
   const d = scratch('strata-usage-')
   const o = (extra = '') => `lowerdir=${d.l1}:${d.l2},upperdir=${d.upper},workdir=${d.work}${extra}`
   let before: ReturnType<typeof snapshotAll>
