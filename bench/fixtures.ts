@@ -2,7 +2,7 @@
 // XFS loop image for the reflink copy-up), plus the npm tarball the tree workload extracts.
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { mkdir, open, rm, writeFile } from 'node:fs/promises'
+import { mkdir, open, rm, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { trackLoop, trackMount, untrackLoop, untrackMount } from './cleanup.js'
 import { BENCH_SRC, type Config, REPO, fileName } from './config.js'
@@ -54,6 +54,10 @@ export async function makeGitRepo(dir: string, n: number, changed: number, home:
     files.push(rel)
   }
   await writeFile(join(dir, 'README.md'), '# synthetic repository for strata benchmarks\n')
+  // Files written in the second the index is written are "racily clean": every later
+  // `git status` would re-read them all. A checkout that old doesn't exist; back-date them.
+  const past = Date.now() / 1000 - 3600
+  for (const rel of [...files, 'README.md']) await utimes(join(dir, rel), past, past)
   const env = GIT_ENV(home)
   await runOk('git', ['init', '-q', dir], { env })
   await runOk('git', ['-C', dir, 'add', '-A'], { env, timeoutSec: 600 })

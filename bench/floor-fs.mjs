@@ -21,7 +21,7 @@ const root = path.resolve(src)
 // The options strata mounts with (src/fuse/index.ts), less its fsname/subtype labels, so that
 // the kernel sends both the same requests.
 const wanted = [
-  'use_ino', 'big_writes', 'max_write=131072', 'hard_remove', 'default_permissions',
+  'use_ino', 'big_writes', 'auto_cache', 'max_write=131072', 'default_permissions',
   'attr_timeout=1', 'entry_timeout=1', ...extra.split(',').filter(Boolean),
 ]
 
@@ -115,9 +115,21 @@ const ops = {
   rename: (a, b, ...rest) => fs.rename(real(a), real(b), done(last(rest))),
   link: (a, b, ...rest) => fs.link(real(a), real(b), done(last(rest))),
   symlink: (target, p, ...rest) => fs.symlink(target, real(p), done(last(rest))),
+  // The kernel asks for security.capability before every write and stops asking only after
+  // ENOSYS; strata must answer (it has xattrs), so the floor answers too, with nothing.
+  getxattr: (p, name, ...rest) => last(rest)(Fuse.ENODATA),
+  listxattr: (p, cb) => cb(0, []),
 }
 
-const fuse = new FloorFuse(mnt, ops, { timeout: false, options: wanted })
+// STRATA_OPSTATS=FILE: per-request counts and latencies at exit, as strata's daemon writes them.
+let served = ops
+if (process.env.STRATA_OPSTATS) {
+  const { OpStats } = await import(new URL('../dist/fuse/opstats.js', import.meta.url).href)
+  const stats = new OpStats()
+  served = stats.wrap(ops)
+  process.on('exit', () => stats.writeTo(process.env.STRATA_OPSTATS))
+}
+const fuse = new FloorFuse(mnt, served, { timeout: false, options: wanted })
 fuse.mount((err) => {
   if (err) {
     console.error(`floor-fs: mount failed: ${err.message}`)

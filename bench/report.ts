@@ -20,7 +20,7 @@ const PEERS = ['fuse-overlayfs', 'kernel', 'floor'] as const
 const METHOD = [
   'cold: `sync; echo 3 > /proc/sys/vm/drop_caches` right before; warm: the same measurement again at once',
   'fio: psync, buffered, invalidate=0, fallocate=none; the sequential write ends in fsync (end_fsync=1), counted in its MiB/s',
-  'random I/O: the lower file is read into the page cache first; random writes go to a new file laid out before the clock starts',
+  'random I/O: the lower file is read once through the target first (its page cache, FUSE mounts have their own); random writes go to a new file laid out before the clock starts',
   'metadata: one child process making the syscalls in a loop (bench/ops.ts), its start-up not counted',
   'tree, git: wall clock of tar, find, du, rm, git (their ~1 ms start-up included)',
   'copy-up: open(O_WRONLY) of the big lower file, lower file in the page cache; plain and floor copy nothing (bare open)',

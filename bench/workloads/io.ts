@@ -42,8 +42,10 @@ export const rand: Workload = {
   perRepMount: false,
   async run(ctx) {
     const fixed = ['--bs=4k', '--time_based', `--runtime=${ctx.cfg.randSeconds}`, '--norandommap', '--randrepeat=0']
-    // warm for every target alike, so the numbers compare request paths, not the disk
-    await runOk('cat', [join(ctx.lower, BIG)], { quiet: true, timeoutSec: ctx.cfg.timeoutSec })
+    // Warm for every target alike, through the target itself: a FUSE mount has a page cache
+    // of its own, and a cache only partly filled by the run would make the number a matter
+    // of how many distinct blocks one run happened to touch.
+    await runOk('cat', [join(ctx.root, BIG)], { quiet: true, timeoutSec: ctx.cfg.timeoutSec })
     const r = await fio(ctx, [
       '--name=randread', `--filename=${join(ctx.root, BIG)}`, '--rw=randread', '--readonly',
       `--size=${ctx.cfg.sizeMiB}M`, ...fixed,

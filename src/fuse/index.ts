@@ -11,6 +11,7 @@ import { FsError } from '../errors.js'
 import type { OverlayFs } from '../overlay/types.js'
 import { HandleTable } from './handles.js'
 import { InFlight, makeOps } from './ops.js'
+import { OpStats } from './opstats.js'
 
 export interface FuseMountOptions {
   /** Let users other than the mounting one in (allow_other; needs user_allow_other unless root). */
@@ -88,7 +89,12 @@ function mountError(err: Error, mountpoint: string): FsError {
 export async function mountOverlay(fs: OverlayFs, mountpoint: string, opts: FuseMountOptions = {}): Promise<FuseMount> {
   const handles = new HandleTable()
   const inflight = new InFlight()
-  const fuse = new Fuse(mountpoint, makeOps(fs, handles, inflight), {
+  const statsFile = process.env.STRATA_OPSTATS
+  const stats = statsFile ? new OpStats() : undefined
+  const ops = makeOps(fs, handles, inflight)
+  // At exit, however the mount ended (unmount() or a umount from outside).
+  if (stats && statsFile) process.on('exit', () => stats.writeTo(statsFile))
+  const fuse = new Fuse(mountpoint, stats ? stats.wrap(ops) : ops, {
     // A large copy-up can take longer than fuse-native's 15 s per request.
     timeout: false,
     debug: opts.debug ?? false,

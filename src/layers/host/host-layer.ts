@@ -115,7 +115,8 @@ export class HostLayer implements Layer {
         throw (e as FsError).code === 'ENOENT' ? new FsError('EROFS', 'open', p) : e
       }
     }
-    return new HostFile(this, p, await openFile(this.res, p, flags, mode & 0o7777, this.umask))
+    const { fd, regular } = await openFile(this.res, p, flags, mode & 0o7777, this.umask)
+    return new HostFile(this, p, fd, regular)
   }
 
   async mkdir(path: string, mode: number): Promise<void> {

@@ -67,6 +67,11 @@ const sys_copy_file_range = lib.func(
 )
 const sys_geteuid = lib.func('uint32_t geteuid()')
 const sys_getdents64 = lib.func('int64_t getdents64(int fd, void *buf, size_t count)')
+// Named so the prototype below can use it.
+koffi.struct('strata_iovec', { base: 'void *', len: 'size_t' })
+const sys_preadv2 = lib.func('int64_t preadv2(int fd, strata_iovec *iov, int iovcnt, int64_t offset, int flags)')
+const RWF_NOWAIT = 8
+const EAGAIN = koffi.os.errno.EAGAIN as number
 
 function fail(syscall: string, path?: string): never {
   throw errnoError(koffi.errno(), syscall, path)
@@ -263,6 +268,17 @@ export function llistxattr(path: string, label?: string): string[] {
 
 export function lremovexattr(path: string, name: string, label?: string): void {
   if (sys_lremovexattr(path, cstr(name, 'removexattr', label)) < 0) fail('removexattr', label ?? path)
+}
+
+/**
+ * preadv2(RWF_NOWAIT): reads only what the page cache holds, without blocking, so it can run
+ * on the JS thread. -1 when nothing could be read without waiting (then read on the threadpool);
+ * fewer bytes than asked when only part was cached (or at the end of the file).
+ */
+export function preadNowait(fd: number, buf: Uint8Array, length: number, position: number): number {
+  const n = Number(sys_preadv2(fd, [{ base: buf, len: length }], 1, position, RWF_NOWAIT))
+  if (n >= 0) return n
+  return koffi.errno() === EAGAIN ? -1 : fail('read')
 }
 
 export function fcntlGetFl(fd: number): number {

@@ -10,8 +10,21 @@ import type { Resolver } from './resolve.js'
 const statBuf = Buffer.alloc(libc.STATX_SIZE)
 
 /** An fd for the layer path p (canonical); perm is applied exactly where O_CREAT creates. */
-export async function openFile(res: Resolver, p: string, flags: number, perm: number, umask: number): Promise<number> {
-  return flags & O_CREAT && perm & umask ? openCreate(res, p, flags, perm) : openFd(res, p, flags, perm)
+export async function openFile(res: Resolver, p: string, flags: number, perm: number, umask: number): Promise<OpenedFd> {
+  const fd = await (flags & O_CREAT && perm & umask ? openCreate(res, p, flags, perm) : openFd(res, p, flags, perm))
+  try {
+    libc.statx(fd, '', AT_EMPTY_PATH, statBuf, p)
+  } catch (e) {
+    libc.close(fd)
+    throw e
+  }
+  return { fd, regular: (statBuf.readUInt16LE(28) & S_IFMT) === S_IFREG }
+}
+
+export interface OpenedFd {
+  fd: number
+  /** A regular file: its I/O can't wait on another process (as a FIFO's or a device's can). */
+  regular: boolean
 }
 
 /** O_CREAT where umask would strip bits: know whether we created it, then set the mode. */
