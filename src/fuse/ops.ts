@@ -50,6 +50,14 @@ export function toFuseStat(st: Stat): Fuse.Stat {
   }
 }
 
+/**
+ * The attributes of a file libfuse has hidden: libfuse takes one link off whatever getattr
+ * answers for a hidden node (see hidden.ts), so one more is answered than the file has.
+ */
+function hiddenStat(st: Stat): Fuse.Stat {
+  return { ...toFuseStat(st), nlink: st.nlink + 1 }
+}
+
 function errnoOf(err: unknown): number {
   // Anything but an FsError is a bug somewhere below: keep its story, answer EIO.
   if (!(err instanceof FsError)) console.error('strata fuse: internal error:', err)
@@ -117,10 +125,15 @@ export function makeOps(fs: OverlayFs, handles: HandleTable, inflight: InFlight)
         const f = hidden.has(path) ? hidden.file(path) : undefined
         // An unlinked open file: its attributes come from its handle (an upper file has no
         // links left; a lower one, hidden by a whiteout, keeps its own, as overlayfs shows).
-        if (f !== undefined) return toFuseStat(await f.stat())
+        if (f !== undefined) return hiddenStat(await f.stat())
         return toFuseStat(await fs.getattr(path))
       }),
-    fgetattr: (_path, fd, cb) => reply(cb, async () => toFuseStat(await file(fd).stat())),
+    fgetattr: (_path, fd, cb) =>
+      reply(cb, async () => {
+        const f = file(fd)
+        const st = await f.stat()
+        return hidden.holds(f) ? hiddenStat(st) : toFuseStat(st)
+      }),
     access: (path, mode, ctx, cb) => done(cb, () => fs.access(path, mode, cred(ctx))),
     statfs: (_path, cb) =>
       reply(cb, async () => {
@@ -194,8 +207,10 @@ export function makeOps(fs: OverlayFs, handles: HandleTable, inflight: InFlight)
     rename: (src, dest, cb) =>
       done(cb, async () => {
         if (!HiddenFiles.isHiddenName(dest)) return fs.rename(src, dest)
-        hidden.hide(dest, handles.filesAt(src))
+        // libfuse marks the node hidden only when this succeeds: so does the table.
+        const open = handles.filesAt(src)
         await fs.unlink(src)
+        hidden.hide(dest, open)
       }),
     link: (existing, path, cb) => done(cb, () => fs.link(existing, path)),
 

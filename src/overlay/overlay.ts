@@ -14,7 +14,7 @@ import { createObject, dirObject, linkObject, nodeObject, symlinkObject } from '
 import { openFile } from './file.js'
 import { Handles } from './handles.js'
 import { type Entry, top } from './lookup.js'
-import { type MergedEntry, readMergedDir } from './readdir.js'
+import { entryPath, type MergedEntry, readMergedDir } from './readdir.js'
 import { rmdirEntry, unlinkEntry } from './remove.js'
 import { renameEntry } from './rename.js'
 import { Stack } from './stack.js'
@@ -110,7 +110,7 @@ class Overlay implements OverlayFs {
   private async direntIno(dir: Entry, m: MergedEntry): Promise<number> {
     const stack = this.core.stack
     if (!stack.isUpper(m.li)) {
-      return m.ino !== undefined ? stack.inoOfReal(m.li, m.dev, m.ino) : stack.inoOf(m.li, await stack.layers[m.li]!.lstat(m.path))
+      return m.ino !== undefined ? stack.inoOfReal(m.li, m.dev, m.ino) : stack.inoOf(m.li, await stack.layers[m.li]!.lstat(entryPath(m)))
     }
     const e = await this.core.lookup.child(dir, m.name)
     return e === null ? 0 : this.core.inoOf(e)

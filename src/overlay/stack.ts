@@ -13,6 +13,7 @@ export class Stack {
   readonly upper: Layer | undefined
   readonly work: Layer | undefined
   private readonly devIndex = new Map<string, number>()
+  private lastDevKey = { li: -1, dev: -1, idx: 0 }
 
   constructor(lowers: Layer[], upper: Layer | undefined) {
     this.upper = upper
@@ -41,6 +42,8 @@ export class Stack {
   }
 
   private devKeyIndex(li: number, dev: number): number {
+    // Asked once per entry of a listing, nearly always for the same pair as the last time.
+    if (li === this.lastDevKey.li && dev === this.lastDevKey.dev) return this.lastDevKey.idx
     // Host layers on one filesystem share inode space; other backends number their own.
     const layer = this.layers[li]!
     const key = layer.kind === 'host' ? `host:${dev}` : `${li}:${dev}`
@@ -49,6 +52,7 @@ export class Stack {
       idx = this.devIndex.size
       this.devIndex.set(key, idx)
     }
+    this.lastDevKey = { li, dev, idx }
     return idx
   }
 

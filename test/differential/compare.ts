@@ -91,16 +91,31 @@ export function hostRaw(root: string): RawLayer {
  * nothing where no directory is below.
  */
 export async function snapshotLayer(layer: RawLayer, lowers: RawLayer[] = []): Promise<Record<string, Result>> {
+  // Whether a lower directory merges at rel: the lookup overlayfs does, one component at a
+  // time through the lowers still merging there (a whiteout or a non-directory ends the
+  // search, an opaque directory is the last one taken). Never through a layer's symlink:
+  // a host lstat of 'd/x' would follow a lower symlink d (and a memfs one answers ELOOP).
   const below = async (rel: string): Promise<boolean> => {
-    // What a lookup below the upper would find first: only a directory merges.
-    const slash = rel.lastIndexOf('/')
-    const ociWhiteout = slash < 0 ? `.wh.${rel}` : `${rel.slice(0, slash)}/.wh.${rel.slice(slash + 1)}`
-    for (const l of lowers) {
-      const s = await l.lstat(rel).catch(() => null)
-      if (s !== null) return (s.mode & 0o170000) === 0o040000
-      if (await l.lstat(ociWhiteout).then(() => true, () => false)) return false
+    const parts = rel.split('/')
+    let merging = lowers
+    for (let d = 1; d <= parts.length && merging.length > 0; d++) {
+      const p = parts.slice(0, d).join('/')
+      const slash = p.lastIndexOf('/')
+      const ociWhiteout = slash < 0 ? `.wh.${p}` : `${p.slice(0, slash)}/.wh.${p.slice(slash + 1)}`
+      const next: RawLayer[] = []
+      for (const l of merging) {
+        const s = await l.lstat(p).catch(() => null)
+        if (s === null) {
+          if (await l.lstat(ociWhiteout).then(() => true, () => false)) break
+          continue
+        }
+        if ((s.mode & 0o170000) !== 0o040000) break
+        next.push(l)
+        if (await opaqueIn(l, p)) break
+      }
+      merging = next
     }
-    return false
+    return merging.length > 0
   }
   const inos = new InoClasses()
   const out: Record<string, Result> = {}
@@ -131,6 +146,14 @@ export async function snapshotLayer(layer: RawLayer, lowers: RawLayer[] = []): P
   }
   await visit('', false)
   return out
+}
+
+/** Whether a layer marks its directory p opaque (xattr, or the OCI marker file). */
+async function opaqueIn(l: RawLayer, p: string): Promise<boolean> {
+  for (const n of await l.listxattr(p).catch(() => [] as string[])) {
+    if ((n === 'trusted.overlay.opaque' || n === 'user.overlay.opaque') && (await l.getxattr(p, n)).toString() === 'y') return true
+  }
+  return l.lstat(`${p}/.wh..wh..opq`).then(() => true, () => false)
 }
 
 /** The first difference between two snapshots, or null. */
