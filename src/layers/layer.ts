@@ -49,6 +49,9 @@ export interface StatFs {
 
 export type WhiteoutFormat = 'kernel' | 'oci'
 
+/** How copyData copied: dst shares src's extents, or holds data of its own. */
+export type CopyMethod = 'cloned' | 'copied'
+
 export interface LayerCapabilities {
   /** Writes are allowed (an upper layer, or a scratch layer). */
   writable: boolean
@@ -136,9 +139,10 @@ export interface Layer {
   statfs(): Promise<StatFs>
   /**
    * Copies all of src's data into dst, a file of this layer open for writing, keeping holes
-   * and cloning (reflink) where the filesystem can, otherwise in large chunks.
+   * and cloning (reflink) where the filesystem can, otherwise in large chunks. Says which:
+   * a clone is a metadata transaction, with no data of its own to write back.
    */
-  copyData(src: RealFile, dst: RealFile): Promise<void>
+  copyData(src: RealFile, dst: RealFile): Promise<CopyMethod>
   /**
    * FICLONERANGE: dst's range shares src's extents (both files of this layer's
    * filesystem); EXDEV across filesystems, EOPNOTSUPP where the filesystem can't.

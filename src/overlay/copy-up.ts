@@ -9,7 +9,7 @@ import {
   O_CREAT, O_EXCL, O_RDONLY, O_WRONLY, RENAME_NOREPLACE,
   isDir, isLnk, isReg,
 } from '../layers/constants.js'
-import type { Layer, Stat } from '../layers/layer.js'
+import type { CopyMethod, Layer, Stat } from '../layers/layer.js'
 import { splitParent } from '../layers/path.js'
 import type { Core } from './core.js'
 import { type Entry, top } from './lookup.js'
@@ -80,14 +80,17 @@ export class CopyUp {
       try {
         if (!opts.skipData && st.size > 0) {
           const src = await srcLayer.open(path, O_RDONLY)
+          let method: CopyMethod
           try {
-            await work.copyData(src, dst)
+            method = await work.copyData(src, dst)
           } finally {
             await src.close()
           }
           // The rename that publishes the copy must not land before its data (as
-          // overlayfs fsyncs copied-up data unless mounted volatile).
-          await dst.datasync()
+          // overlayfs fsyncs copied-up data unless mounted volatile). A clone has no data
+          // of its own: it is a journalled transaction ordered before the rename, and
+          // overlayfs skips the fsync after one too (ovl_copy_up_file).
+          if (method === 'copied') await dst.datasync()
         }
       } finally {
         await dst.close()

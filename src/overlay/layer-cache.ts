@@ -1,5 +1,5 @@
 import { FsError } from '../errors.js'
-import type { DirEntry, Layer, RealFile, Stat, StatFs, TimeSpec } from '../layers/layer.js'
+import type { CopyMethod, DirEntry, Layer, RealFile, Stat, StatFs, TimeSpec } from '../layers/layer.js'
 
 /**
  * A read-only view of a lower layer that remembers what it has read. overlayfs declares
@@ -59,7 +59,7 @@ export class CachedLayer implements Layer {
   statfs(): Promise<StatFs> {
     return this.inner.statfs()
   }
-  copyData(src: RealFile, dst: RealFile): Promise<void> {
+  copyData(src: RealFile, dst: RealFile): Promise<CopyMethod> {
     return this.inner.copyData(src, dst)
   }
   close(): Promise<void> {

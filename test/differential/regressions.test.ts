@@ -131,6 +131,27 @@ const regressions: Regression[] = [
     ]),
     ops: [{ op: 'rename2', p: 'a', q: 'd', flags: 2 }, { op: 'readdir', p: 'a' }, { op: 'readdir', p: 'd' }],
   },
+  {
+    // The harness: both uppers hold the opaque mark on d/d; whether it counts depends on a
+    // lower directory merging there, which a host lstat of 'd/d' found through lower 1's
+    // symlink d (overlayfs never follows it, and lower 0's directory d hides it anyway).
+    name: 'an opaque mark counts only where a lower directory merges, never through a lower symlink (seed 730218)',
+    engines: ['kernel', 'memfs'],
+    tree: tree([
+      [{ path: 'd/a/b', kind: 'symlink', target: './b', uid: 1000, gid: 1001, mtime: 1041908242 }],
+      [{ path: 'd', kind: 'symlink', target: './c', uid: 1000, gid: 0, mtime: 1094356682 }, dir('c/d', { mode: 0o775, gid: 1001, mtime: 957242543 })],
+      [],
+    ], [dir('c/c/d', { mode: 0o1777, uid: 1000, gid: 1001, mtime: 1129405336 })]),
+    ops: [{ op: 'rename', p: 'c/c', q: 'd/a/e' }, { op: 'rename', p: 'd/a/e/d', q: 'd/d' }],
+  },
+  {
+    // libfuse takes one link off every getattr answer for a .fuse_hidden node; ops.ts
+    // answers one more for it.
+    name: 'FUSE: fstat of an unlinked lower file opened read-only keeps its link (seed 740078)',
+    engines: ['kernel', 'fuse'],
+    tree: tree([[], [file('c/c/a', { mode: 0o4755, uid: 1000, gid: 1000, size: 1604, seed: 35711008, mtime: 1047785370 })]]),
+    ops: [{ op: 'open', slot: 0, p: 'c/c/a', flags: 0, mode: 0o644 }, { op: 'unlink', p: 'c/c/a' }, { op: 'fstat', slot: 0 }],
+  },
   // Open: the in-process API (src/api), reported.
   {
     name: 'open(O_CREAT|O_EXCL) on a symlink is EEXIST, never follows it (seed 100)',

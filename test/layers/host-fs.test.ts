@@ -10,7 +10,7 @@ import path from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { FsError } from '../../src/errors.js'
 import { hostLayer } from '../../src/layers/host/index.js'
-import type { Layer, RealFile, Stat } from '../../src/layers/layer.js'
+import type { CopyMethod, Layer, RealFile, Stat } from '../../src/layers/layer.js'
 import { FS_APPEND_FL, O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_WRONLY, S_IFREG } from '../../src/layers/constants.js'
 import { allocated, expectCode, loopMount, removeDir, tempDir, type LoopMount } from './host-helpers.js'
 
@@ -62,18 +62,20 @@ function expectSameData(p: string, size: number, data: Map<number, Buffer>): voi
 }
 
 /** copyData from a lower file into a new upper file, the way copy-up does it. */
-async function copyUp(lower: Layer, upper: Layer, name: string): Promise<void> {
+async function copyUp(lower: Layer, upper: Layer, name: string): Promise<CopyMethod> {
   const w = upper.work!
   const src = await lower.open(name, O_RDONLY)
   const dst = await w.open('tmp', O_WRONLY | O_CREAT | O_EXCL, 0o600)
+  let method: CopyMethod
   try {
-    await w.copyData(src, dst)
-    await dst.datasync()
+    method = await w.copyData(src, dst)
+    if (method === 'copied') await dst.datasync()
   } finally {
     await dst.close()
     await src.close()
   }
   await upper.rename('tmp', name, 0, w)
+  return method
 }
 
 const sparseChunks: [number, number][] = [[0, 4096], [300 * MiB + 123, 10_000], [GiB - 4096, 4096]]
@@ -115,7 +117,7 @@ describe('reflink (XFS, reflink=1)', () => {
     const data = randomBytes(8 * MiB)
     fs.writeFileSync(`${xdir}/lower/f`, data)
     const freeBefore = (await upper.statfs()).bfree
-    await copyUp(lower, upper, 'f')
+    expect(await copyUp(lower, upper, 'f')).toBe('cloned')
     expect(fs.readFileSync(`${xdir}/upper/f`).equals(data)).toBe(true)
     const frag = execFileSync('filefrag', ['-v', `${xdir}/upper/f`], { encoding: 'utf8' })
     expect(frag).toContain('shared')
@@ -139,7 +141,7 @@ describe('sparse copies without reflink', () => {
     const upper = layerAt(`${tdir}/upper`, { work: `${tdir}/work` })
     expect(upper.caps.reflink).toBe(false)
     const data = sparseFile(`${tdir}/lower/sparse`, GiB, sparseChunks)
-    await copyUp(lower, upper, 'sparse')
+    expect(await copyUp(lower, upper, 'sparse')).toBe('copied')
     expectSameData(`${tdir}/upper/sparse`, GiB, data)
     expect(allocated(`${tdir}/upper/sparse`)).toBeLessThan(MiB)
   })
@@ -151,8 +153,8 @@ describe('sparse copies without reflink', () => {
     const tu = layerAt(`${tdir}/upper`, { work: `${tdir}/work` })
     const dx = sparseFile(`${xdir}/lower/s`, GiB, sparseChunks)
     const dt = sparseFile(`${tdir}/lower/s`, GiB, sparseChunks)
-    await copyUp(xl, tu, 's')
-    await copyUp(tl, xu, 's')
+    expect(await copyUp(xl, tu, 's')).toBe('copied')
+    expect(await copyUp(tl, xu, 's')).toBe('copied')
     expectSameData(`${tdir}/upper/s`, GiB, dx)
     expectSameData(`${xdir}/upper/s`, GiB, dt)
     expect(allocated(`${tdir}/upper/s`)).toBeLessThan(MiB)

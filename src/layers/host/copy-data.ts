@@ -5,7 +5,7 @@
  */
 import { FsError } from '../../errors.js'
 import { SEEK_DATA, SEEK_HOLE } from '../constants.js'
-import type { RealFile } from '../layer.js'
+import type { CopyMethod, RealFile } from '../layer.js'
 import { copyFileRange, ficlone, lseek } from './libc.js'
 
 const CHUNK = 1 << 20
@@ -15,7 +15,7 @@ const ZEROS = Buffer.alloc(CHUNK)
 /** Answers meaning "this pair of files cannot do that", not a failure of the copy. */
 const UNSUPPORTED = new Set(['EXDEV', 'EOPNOTSUPP', 'EINVAL', 'ENOSYS', 'ENOTTY', 'EBADF'])
 
-export async function copyData(src: RealFile, dst: RealFile, tryReflink: boolean): Promise<void> {
+export async function copyData(src: RealFile, dst: RealFile, tryReflink: boolean): Promise<CopyMethod> {
   const dstFd = dst.fd
   if (dstFd === undefined) throw new FsError('EBADF', 'copy', dst.path)
   const size = (await src.stat()).size
@@ -25,7 +25,7 @@ export async function copyData(src: RealFile, dst: RealFile, tryReflink: boolean
   if (srcFd !== undefined && tryReflink) {
     try {
       await ficlone(dstFd, srcFd)
-      return
+      return 'cloned'
     } catch (e) {
       if (!UNSUPPORTED.has((e as FsError).code)) throw e
     }
@@ -39,6 +39,7 @@ export async function copyData(src: RealFile, dst: RealFile, tryReflink: boolean
     pos = extent[1]
   }
   await dst.truncate(size)
+  return 'copied'
 }
 
 /** The next [start, end) of data at or after pos, or null when only a hole remains. */

@@ -10,7 +10,7 @@ import {
   O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_PATH, O_RDONLY, O_TRUNC, RENAME_EXCHANGE, RENAME_NOREPLACE,
   S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID,
 } from '../constants.js'
-import type { DirEntry, Layer, LayerCapabilities, RealFile, Stat, StatFs, TimeSpec } from '../layer.js'
+import type { CopyMethod, DirEntry, Layer, LayerCapabilities, RealFile, Stat, StatFs, TimeSpec } from '../layer.js'
 import { normalize, splitParent } from '../path.js'
 import { probeReadonly, probeWritable } from './caps.js'
 import { copyData } from './copy-data.js'
@@ -255,12 +255,12 @@ export class HostLayer implements Layer {
     return libc.fidedupeRange(s, srcOffset, length, d, dstOffset)
   }
 
-  async copyData(src: RealFile, dst: RealFile): Promise<void> {
+  async copyData(src: RealFile, dst: RealFile): Promise<CopyMethod> {
     this.mutate('copy', dst.path)
     if (dst.layer !== this && dst.layer !== this.work) {
       throw new FsError('EXDEV', 'copy', dst.path, 'destination is not a file of this layer')
     }
-    await copyData(src, dst, this.caps.reflink)
+    return copyData(src, dst, this.caps.reflink)
   }
 
   async close(): Promise<void> {

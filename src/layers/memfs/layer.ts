@@ -27,7 +27,7 @@ import {
   S_ISGID,
   S_ISUID,
 } from '../constants.js'
-import type { DirEntry, Layer, LayerCapabilities, RealFile, Stat, StatFs, TimeSpec } from '../layer.js'
+import type { CopyMethod, DirEntry, Layer, LayerCapabilities, RealFile, Stat, StatFs, TimeSpec } from '../layer.js'
 import { components, normalize } from '../path.js'
 import { copyChunks } from './copy.js'
 import { MemfsFile, truncateNode } from './file.js'
@@ -324,9 +324,10 @@ export class MemfsLayer implements Layer {
     }
   }
 
-  async copyData(src: RealFile, dst: RealFile): Promise<void> {
+  async copyData(src: RealFile, dst: RealFile): Promise<CopyMethod> {
     try {
       await copyChunks(src, dst)
+      return 'copied'
     } catch (err) {
       throw toFsError(err, 'copy', dst.path)
     }
