@@ -127,7 +127,7 @@ export async function runDaemon(cfg: MountConfig, report: Reporter, logFile?: st
     const engine = await loadEngine()
     fs = await engine.createOverlayFs({
       lower: cfg.lower,
-      upper: cfg.upperMem ? engine.memfsLayer() : cfg.upper,
+      upper: cfg.upperMem ? await engine.memfsLayer() : cfg.upper,
       work: cfg.work,
       redirectDir: cfg.redirectDir,
       readonly: cfg.readonly,

@@ -12,15 +12,16 @@ export type { FuseMount, FuseMountOptions, OverlayOptions }
 
 export interface Engine {
   createOverlayFs(opts: OverlayOptions): Promise<OverlayFs>
-  memfsLayer(): Layer
+  memfsLayer(): Promise<Layer>
   mountOverlay(fs: OverlayFs, mountpoint: string, opts: FuseMountOptions): Promise<FuseMount>
 }
 
 export async function loadEngine(): Promise<Engine> {
-  const [api, fuse] = await Promise.all([import('../index.js'), import('../fuse/index.js')])
+  const [setup, fuse] = await Promise.all([import('../setup.js'), import('../fuse/index.js')])
   return {
-    createOverlayFs: api.createOverlayFs,
-    memfsLayer: () => api.memfsLayer(),
+    createOverlayFs: setup.createOverlayFs,
+    // memfs takes a tenth of a second to load: only for the mounts that use it.
+    memfsLayer: async () => (await import('../layers/memfs/index.js')).memfsLayer(),
     mountOverlay: fuse.mountOverlay,
   }
 }
