@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { hostLayer } from '../../src/layers/host/index.js'
 import type { Layer } from '../../src/layers/layer.js'
 import { O_CREAT, O_DSYNC, O_RDONLY, O_WRONLY } from '../../src/layers/constants.js'
@@ -87,6 +87,37 @@ describe('reads and writes on the JS thread', () => {
       expect(back.length).toBe(300_010)
       expect(back.subarray(0, 300_000).equals(data)).toBe(true)
       expect(back.subarray(300_000).equals(data.subarray(5, 15))).toBe(true)
+    }
+  })
+})
+
+describe('on a filesystem without RWF_NOWAIT reads (tmpfs)', () => {
+  let shm: string
+  beforeAll(() => {
+    shm = tempDir('strata-host-io-tmpfs-')
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', shm])
+  })
+  afterAll(() => {
+    execFileSync('umount', [shm])
+    removeDir(shm)
+  })
+
+  it('reads fall back to the threadpool: every byte, short at the end, again and again', async () => {
+    const l = hostLayer(shm)
+    try {
+      const data = randomBytes(300_000)
+      fs.writeFileSync(path.join(shm, 'f'), data)
+      const f = await l.open('f', O_RDONLY)
+      const buf = Buffer.alloc(200_000)
+      for (let round = 0; round < 3; round++) {
+        expect(await f.read(buf, 0, 200_000, 0)).toBe(200_000)
+        expect(buf.equals(data.subarray(0, 200_000))).toBe(true)
+        expect(await f.read(buf, 0, 200_000, 200_000)).toBe(100_000)
+        expect(buf.subarray(0, 100_000).equals(data.subarray(200_000))).toBe(true)
+      }
+      await f.close()
+    } finally {
+      await l.close?.()
     }
   })
 })

@@ -13,7 +13,7 @@ import { promisify } from 'node:util'
 import { FsError, toFsError } from '../../errors.js'
 import { O_DIRECT, O_DSYNC, O_SYNC, SETFL_MASK } from '../constants.js'
 import type { Layer, RealFile, Stat } from '../layer.js'
-import { fallocate, fcntlGetFl, fcntlSetFl, ioctlGetFlags, lseek, preadNowait } from './libc.js'
+import { NOWAIT_UNSUPPORTED, fallocate, fcntlGetFl, fcntlSetFl, ioctlGetFlags, lseek, preadNowait } from './libc.js'
 import { fromBigIntStats } from './stat.js'
 
 const read = (fd: number, buf: Uint8Array, off: number, len: number, pos: number): Promise<number> =>
@@ -29,13 +29,17 @@ const WAITS_FOR_DISK = O_DIRECT | O_DSYNC | O_SYNC
 
 export class HostFile implements RealFile {
   private open = true
+  /** Cleared once the filesystem refuses RWF_NOWAIT reads: no use asking again. */
+  private nowait: boolean
 
   constructor(
     readonly layer: Layer,
     readonly path: string,
     private readonly hostFd: number,
     private readonly regular = false,
-  ) {}
+  ) {
+    this.nowait = regular
+  }
 
   /** Undefined once closed, so nobody clones from a number the kernel may have reused. */
   get fd(): number | undefined {
@@ -61,9 +65,10 @@ export class HostFile implements RealFile {
     return this.run('read', async (fd) => {
       checkIo(buf, offset, length, position, 'read', this.path)
       if (length === 0) return 0
-      if (!this.regular) return read(fd, buf, offset, length, position)
+      if (!this.nowait) return read(fd, buf, offset, length, position)
       const cached = preadNowait(fd, offset ? buf.subarray(offset) : buf, length, position)
       if (cached === length) return length
+      if (cached === NOWAIT_UNSUPPORTED) this.nowait = false
       // A short answer is the end of the file or the end of what is cached (FUSE takes a
       // short read for the end of the file): the size tells which.
       if (cached >= 0 && position + cached >= fs.fstatSync(fd).size) return cached

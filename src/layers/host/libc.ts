@@ -72,6 +72,7 @@ koffi.struct('strata_iovec', { base: 'void *', len: 'size_t' })
 const sys_preadv2 = lib.func('int64_t preadv2(int fd, strata_iovec *iov, int iovcnt, int64_t offset, int flags)')
 const RWF_NOWAIT = 8
 const EAGAIN = koffi.os.errno.EAGAIN as number
+const EOPNOTSUPP = koffi.os.errno.EOPNOTSUPP as number
 
 function fail(syscall: string, path?: string): never {
   throw errnoError(koffi.errno(), syscall, path)
@@ -272,14 +273,18 @@ export function lremovexattr(path: string, name: string, label?: string): void {
 
 /**
  * preadv2(RWF_NOWAIT): reads only what the page cache holds, without blocking, so it can run
- * on the JS thread. -1 when nothing could be read without waiting (then read on the threadpool);
- * fewer bytes than asked when only part was cached (or at the end of the file).
+ * on the JS thread. Fewer bytes than asked when only part was cached (or at the end of the
+ * file); NOWAIT_BLOCKS when nothing could be read without waiting, NOWAIT_UNSUPPORTED where
+ * the filesystem has no such reads (tmpfs says EOPNOTSUPP): read on the threadpool then.
  */
 export function preadNowait(fd: number, buf: Uint8Array, length: number, position: number): number {
   const n = Number(sys_preadv2(fd, [{ base: buf, len: length }], 1, position, RWF_NOWAIT))
   if (n >= 0) return n
-  return koffi.errno() === EAGAIN ? -1 : fail('read')
+  const errno = koffi.errno()
+  return errno === EAGAIN ? NOWAIT_BLOCKS : errno === EOPNOTSUPP ? NOWAIT_UNSUPPORTED : fail('read')
 }
+export const NOWAIT_BLOCKS = -1
+export const NOWAIT_UNSUPPORTED = -2
 
 export function fcntlGetFl(fd: number): number {
   const r = sys_fcntl(fd, F_GETFL, 0)
