@@ -50,7 +50,8 @@ export class Core {
   async parentOf(path: string, syscall: string): Promise<[Entry, string]> {
     if (path === '') throw new FsError(syscall === 'rmdir' ? 'EBUSY' : 'EEXIST', syscall, '/')
     const [dir, name] = splitParent(path)
-    const parent = await this.lookup.get(dir, syscall)
+    const parent = await this.lookup.parentDir(dir)
+    if (parent === null) throw new FsError('ENOENT', syscall, dir)
     if (!isDir(top(parent).st.mode)) throw new FsError('ENOTDIR', syscall, '/' + path)
     if (isMarkerName(name)) throw new FsError('EINVAL', syscall, '/' + path, 'names beginning with .wh. are reserved for whiteouts')
     return [parent, name]

@@ -58,12 +58,15 @@ export async function upperWhiteout(core: Core, parent: Entry, path: string, nam
 
 /**
  * Creates a new object at path; EEXIST when the merged view has the name. Returns the
- * RealFile for regular files created by open(O_CREAT).
+ * RealFile for regular files created by open(O_CREAT). `lookedUp`: the caller has just
+ * found no such name (open(O_CREAT)); a racing creator still meets O_EXCL's EEXIST below.
  */
-export async function createObject(core: Core, path: string, obj: NewObject, syscall: string, cred?: Credentials): Promise<RealFile | void> {
+export async function createObject(
+  core: Core, path: string, obj: NewObject, syscall: string, cred?: Credentials, lookedUp = false,
+): Promise<RealFile | void> {
   const [parent0, name] = await core.parentOf(path, syscall)
   // As filename_create: an existing name is EEXIST even on a read-only overlay.
-  if ((await core.lookup.child(parent0, name)) !== null) throw new FsError('EEXIST', syscall, '/' + path)
+  if (!lookedUp && (await core.lookup.child(parent0, name)) !== null) throw new FsError('EEXIST', syscall, '/' + path)
   const upper = core.upper(syscall, path)
   const parent = await core.upperParent(parent0)
   const owner = ownerFor(top(parent).st, cred)

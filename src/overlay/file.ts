@@ -30,7 +30,7 @@ export async function openFile(core: Core, path0: string, flags: number, mode = 
   let created: RealFile | undefined
   if (e === null) {
     if (!(flags & O_CREAT)) throw new FsError('ENOENT', 'open', path0)
-    created = (await createObject(core, path, fileObject(mode, flags & ~NOT_FOR_REAL), 'open', cred)) ?? undefined
+    created = (await createObject(core, path, fileObject(mode, flags & ~NOT_FOR_REAL), 'open', cred, true)) ?? undefined
     // The new file's own attributes: no second lookup of what was just made.
     if (created) {
       const st = await created.stat()

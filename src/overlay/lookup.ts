@@ -128,6 +128,16 @@ export class Lookup {
     if (gen === this.generation) this.dirs.set(e.path, e)
   }
 
+  /**
+   * A directory as the parent of a name being made, removed or renamed: from the cache where
+   * possible. What a parent is used for (its layers, whiteouts, mode, owner) changes only
+   * through the overlay, which invalidates it; its times and size may be stale.
+   */
+  async parentDir(dirPath: string): Promise<Entry | null> {
+    if (dirPath === '') return this.rootStructure()
+    return this.dirs.get(dirPath) ?? this.find(dirPath)
+  }
+
   async get(path: string, syscall = 'lstat'): Promise<Entry> {
     const e = await this.find(path)
     if (e === null) throw new FsError('ENOENT', syscall, path)
