@@ -15,6 +15,10 @@ import type { Credentials } from './types.js'
 import { hasOciWhiteout, isKernelWhiteout, markOpaque, removeOciWhiteout } from './whiteout.js'
 import { removeTree, tempName } from './work.js'
 
+// The overlay never changes its own credentials: asked once, not per create (a syscall each).
+const EUID = process.geteuid?.()
+const EGID = process.getegid?.()
+
 /** What to make at a new name; `make` builds it at (layer, path). */
 export interface NewObject {
   mode: number
@@ -79,7 +83,7 @@ export async function createObject(
       const file = await obj.make(upper, path)
       // Made in place, the layer already gave the exact mode and the parent's set-gid group;
       // only another caller's identity needs a chown.
-      if (owner !== undefined && (owner.uid !== process.geteuid?.() || cred!.gid !== process.getegid?.())) {
+      if (owner !== undefined && (owner.uid !== EUID || cred!.gid !== EGID)) {
         await setNewAttrs(upper, path, mode, owner)
       }
       return file

@@ -18,6 +18,9 @@ import type { TrackedHandle } from './handles.js'
 import { type Entry, top } from './lookup.js'
 import type { Credentials, OverlayFile } from './types.js'
 
+// The overlay never changes its own credentials: asked once, not per open (a syscall each).
+const PROCESS_UID = process.getuid?.() ?? -1
+
 /** Flags the real open never gets: creation and truncation are done by the overlay. */
 const NOT_FOR_REAL = O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY
 
@@ -94,8 +97,7 @@ class OverlayFileImpl implements OverlayFile, TrackedHandle {
     let f = this.flags & ~NOT_FOR_REAL
     // Reading a lower file must not write its atime (ovl_open_realfile adds O_NOATIME for
     // its owner or a capable caller).
-    const uid = process.getuid?.() ?? -1
-    if (!this.realInUpper && (uid === 0 || uid === st.uid)) f |= O_NOATIME
+    if (!this.realInUpper && (PROCESS_UID === 0 || PROCESS_UID === st.uid)) f |= O_NOATIME
     return f
   }
 
