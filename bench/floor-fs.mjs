@@ -22,7 +22,7 @@ const root = path.resolve(src)
 // the kernel sends both the same requests.
 const wanted = [
   'use_ino', 'big_writes', 'auto_cache', 'max_write=131072', 'default_permissions',
-  'attr_timeout=1', 'entry_timeout=1', ...extra.split(',').filter(Boolean),
+  'attr_timeout=1', 'entry_timeout=1', 'negative_timeout=1', ...extra.split(',').filter(Boolean),
 ]
 
 // The repository's patched fuse-native takes raw -o options as `options`; the stock one ignores

@@ -14,7 +14,7 @@ export const LOG_DIR = join(BENCH_SRC, 'results', 'logs')
 const FLOOR = join(BENCH_SRC, 'floor-fs.mjs')
 const CLI = join(REPO, 'dist', 'cli', 'main.js')
 /** The options strata mounts with (src/fuse/index.ts); the floor uses the same. */
-export const FUSE_OPTS = 'use_ino,big_writes,auto_cache,max_write=131072,default_permissions,attr_timeout=1,entry_timeout=1'
+export const FUSE_OPTS = 'use_ino,big_writes,auto_cache,max_write=131072,default_permissions,attr_timeout=1,entry_timeout=1,negative_timeout=1'
 
 /** Set by main when `npm run build` fails, so strata is reported as unavailable, with why. */
 export const strataBuild: { error?: string } = {}

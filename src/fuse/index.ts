@@ -21,8 +21,9 @@ export interface FuseMountOptions {
   /** The source column of /proc/mounts. Default 'strata'. */
   fsname?: string
   /**
-   * Seconds the kernel may cache attributes and names. Default 1 (libfuse's own default).
-   * Use 0 when layers may change under the mount by other means than the mount itself.
+   * Seconds the kernel may cache attributes and names, the absence of a name included
+   * (negative_timeout follows entry_timeout). Default 1 (libfuse's own default). Use 0
+   * when layers may change under the mount by other means than the mount itself.
    */
   attrTimeout?: number
   entryTimeout?: number
@@ -65,6 +66,10 @@ export function fuseOptions(fs: OverlayFs, opts: FuseMountOptions): string[] {
     'subtype=strata',
     `attr_timeout=${opts.attrTimeout ?? DEFAULT_ATTR_TIMEOUT}`,
     `entry_timeout=${opts.entryTimeout ?? DEFAULT_ENTRY_TIMEOUT}`,
+    // "No such name" is cached as long as a name: every create, rename and unlink goes through
+    // this mount and so through the kernel's dentries, which it updates (git, compilers and
+    // shells look up many names that don't exist, again and again).
+    `negative_timeout=${opts.entryTimeout ?? DEFAULT_ENTRY_TIMEOUT}`,
   ]
   if (opts.defaultPermissions ?? true) o.push('default_permissions')
   if (opts.allowOther) o.push('allow_other')
