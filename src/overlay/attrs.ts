@@ -4,7 +4,7 @@
  */
 import { FsError } from '../errors.js'
 import { isDir, isLnk, isReg, S_ISGID, S_ISUID } from '../layers/constants.js'
-import type { TimeSpec } from '../layers/layer.js'
+import type { Stat, TimeSpec } from '../layers/layer.js'
 import type { Core } from './core.js'
 import { type Entry, top } from './lookup.js'
 import { escapeXattr, unescapeXattr } from './whiteout.js'
@@ -53,12 +53,58 @@ export async function truncateEntry(core: Core, path: string, length: number): P
   if (top(e0) !== top(e) && length === 0 && top(e0).st.size > 0) await core.stack.upper!.utimens(top(e).path, 'omit', 'now')
 }
 
+/**
+ * The kernel asks for security.capability before every write through the mount
+ * (file_remove_privs), and nearly every file has none. Which real objects lack it is
+ * remembered: only a setxattr gives a file capabilities (never its creation, so a reused
+ * inode number is no risk), and every setxattr/removexattr here forgets the object. An
+ * answer read while one ran is not kept (the version moved).
+ */
+const CAPS = 'security.capability'
+interface NoCaps {
+  keys: Set<string>
+  version: number
+}
+const noCaps = new WeakMap<Core, NoCaps>()
+const capsKey = (t: { li: number; st: Stat }): string => `${t.li}:${t.st.dev}:${t.st.ino}`
+
+function capsOf(core: Core): NoCaps {
+  let known = noCaps.get(core)
+  if (known === undefined) noCaps.set(core, (known = { keys: new Set(), version: 0 }))
+  return known
+}
+
+/** Around a change of an object's xattrs: forget it before and after. */
+async function changingXattrs(core: Core, t: { li: number; st: Stat }, change: () => Promise<void>): Promise<void> {
+  const known = capsOf(core)
+  known.version++
+  known.keys.delete(capsKey(t))
+  try {
+    await change()
+  } finally {
+    known.version++
+    known.keys.delete(capsKey(t))
+  }
+}
+
 export async function getxattrEntry(core: Core, path: string, name: string): Promise<Buffer> {
   const real = escapeXattr(name)
   if (real === null) throw new FsError('ENODATA', 'getxattr', '/' + path)
   const e = await core.lookup.get(path, 'getxattr')
   const t = top(e)
-  return core.stack.layers[t.li]!.getxattr(t.path, real)
+  if (name !== CAPS) return core.stack.layers[t.li]!.getxattr(t.path, real)
+  const known = capsOf(core)
+  if (known.keys.has(capsKey(t))) throw new FsError('ENODATA', 'getxattr', '/' + path)
+  const version = known.version
+  try {
+    return await core.stack.layers[t.li]!.getxattr(t.path, real)
+  } catch (err) {
+    if ((err as FsError).code === 'ENODATA' && version === known.version) {
+      if (known.keys.size >= 100_000) known.keys.clear()
+      known.keys.add(capsKey(t))
+    }
+    throw err
+  }
 }
 
 export async function listxattrEntry(core: Core, path: string): Promise<string[]> {
@@ -72,7 +118,7 @@ export async function setxattrEntry(core: Core, path: string, name: string, valu
   const real = escapeXattr(name)
   if (real === null) throw new FsError('EPERM', 'setxattr', '/' + path)
   const e = await upperOf(core, path, 'setxattr')
-  await core.stack.upper!.setxattr(top(e).path, real, value, flags)
+  await changingXattrs(core, top(e), () => core.stack.upper!.setxattr(top(e).path, real, value, flags))
 }
 
 export async function removexattrEntry(core: Core, path: string, name: string): Promise<void> {
@@ -83,5 +129,5 @@ export async function removexattrEntry(core: Core, path: string, name: string): 
   // Nothing to remove is ENODATA without a copy-up, as ovl_xattr_set checks first.
   await getxattrEntry(core, path, name)
   const e = await core.copyUp.copyUp(e0)
-  await core.stack.upper!.removexattr(top(e).path, real)
+  await changingXattrs(core, top(e), () => core.stack.upper!.removexattr(top(e).path, real))
 }

@@ -37,13 +37,27 @@ export async function removeEntry(core: Core, parent0: Entry, name: string, e: E
   const inUpper = core.stack.isUpper(top(e).li)
   if (!needWhiteout) {
     if (!inUpper) throw new FsError('EIO', 'unlink', '/' + e.path, 'lower entry without a lower name')
-    if (isDir(top(e).st.mode)) await removeTree(upper, e.path)
+    if (isDir(top(e).st.mode)) await removeEmptyDir(upper, e.path)
     else await upper.unlink(e.path)
     return
   }
   const parent = await core.upperParent(parent0)
   if (!inUpper) return whiteoutAt(upper, top(parent).path, name, e.path)
   await replaceWithWhiteout(upper, top(parent).path, name, e.path, isDir(top(e).st.mode))
+}
+
+/**
+ * Removes an upper directory that is empty in the merged view: nearly always empty in the
+ * layer too (one rmdir); otherwise it holds whiteouts or an opaque marker, removed first.
+ */
+async function removeEmptyDir(upper: Layer, path: string): Promise<void> {
+  try {
+    await upper.rmdir(path)
+  } catch (e) {
+    const code = (e as FsError).code
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e
+    await removeTree(upper, path)
+  }
 }
 
 /** A whiteout where the upper layer has nothing. */

@@ -4,6 +4,9 @@ import { fails, scenarios } from './scenario.js'
 
 const XATTR_CREATE = 1
 const XATTR_REPLACE = 2
+const CAPS = 'security.capability'
+// vfs_cap_data revision 2, effective, CAP_NET_BIND_SERVICE permitted (the kernel checks the form).
+const CAP_NET_BIND = Buffer.from([1, 0, 0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
 
 scenarios([
   {
@@ -80,6 +83,28 @@ scenarios([
     },
     merged: { a: file('a', { xattrs: { 'user.old': 'o', 'user.new': 'n' } }) },
     upperAfter: { a: file('a', { xattrs: { 'user.old': 'o', 'user.new': 'n' } }) },
+  },
+  {
+    // The overlay remembers which files have no security.capability (asked before every
+    // write through a mount): a setxattr must make it forget, copy-up or not.
+    name: 'security.capability: absent, then set, seen at once; removed, absent again',
+    needs: ['xattrs', 'trusted'],
+    lower: [{ a: 'a' }],
+    upper: { u: 'u' },
+    async run({ fs }) {
+      for (const p of ['/a', '/u']) {
+        await fails(fs.getxattr(p, CAPS), 'ENODATA')
+        await fs.setxattr(p, CAPS, CAP_NET_BIND)
+        expect((await fs.getxattr(p, CAPS)).equals(CAP_NET_BIND)).toBe(true)
+        await fs.removexattr(p, CAPS)
+        await fails(fs.getxattr(p, CAPS), 'ENODATA')
+        await fs.setxattr(p, CAPS, CAP_NET_BIND)
+        expect((await fs.getxattr(p, CAPS)).equals(CAP_NET_BIND)).toBe(true)
+        await fs.removexattr(p, CAPS)
+      }
+    },
+    merged: { a: 'a', u: 'u' },
+    upperAfter: { a: 'a', u: 'u' },
   },
   {
     name: 'reading xattrs of a lower file copies nothing up',
