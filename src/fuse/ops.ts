@@ -15,20 +15,29 @@ const UNKNOWN_INO = 0xffffffff
 /** chown's "leave this id alone", as fuse-native hands it over (uint32). */
 const NO_ID = 0xffffffff
 
-/** The requests being answered, so unmount can wait for them. */
+/**
+ * The requests being answered, so unmount can wait for them: a count, not a set of
+ * promises (a promise and a reaction per request cost more than the request's own work).
+ */
 export class InFlight {
-  private readonly pending = new Set<Promise<void>>()
+  private count = 0
+  private idle: Array<() => void> = []
 
-  track(p: Promise<void>): void {
-    this.pending.add(p)
-    const forget = (): void => {
-      this.pending.delete(p)
-    }
-    p.then(forget, forget)
+  begin(): void {
+    this.count++
   }
 
-  async settle(): Promise<void> {
-    await Promise.allSettled([...this.pending])
+  end(): void {
+    if (--this.count > 0) return
+    const waiting = this.idle
+    this.idle = []
+    for (const wake of waiting) wake()
+  }
+
+  /** Resolves once no request is being answered. */
+  settle(): Promise<void> {
+    if (this.count === 0) return Promise.resolve()
+    return new Promise((resolve) => this.idle.push(resolve))
   }
 }
 
@@ -76,8 +85,29 @@ function parentPath(path: string): string {
 export function makeOps(fs: OverlayFs, handles: HandleTable, inflight: InFlight): Fuse.Operations {
   const hidden = new HiddenFiles()
   function settle<T>(work: () => Promise<T>, ok: (value: T) => void, fail: (errno: number) => void): void {
-    const p = (async () => work())().then(ok, (err: unknown) => fail(errnoOf(err)))
-    inflight.track(p)
+    inflight.begin()
+    let p: Promise<T>
+    try {
+      p = work()
+    } catch (err) {
+      p = Promise.reject(err)
+    }
+    p.then(
+      (v) => {
+        try {
+          ok(v)
+        } finally {
+          inflight.end()
+        }
+      },
+      (err: unknown) => {
+        try {
+          fail(errnoOf(err))
+        } finally {
+          inflight.end()
+        }
+      },
+    )
   }
   const done = (cb: Fuse.Done, work: () => Promise<unknown>): void =>
     settle(work, () => cb(0), cb)
