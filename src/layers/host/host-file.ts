@@ -31,6 +31,8 @@ export class HostFile implements RealFile {
   private open = true
   /** Cleared once the filesystem refuses RWF_NOWAIT reads: no use asking again. */
   private nowait: boolean
+  /** Whether writes wait for the disk: read from the fd once, again after setFlags. */
+  private waitsForDisk: boolean | undefined
 
   constructor(
     readonly layer: Layer,
@@ -81,7 +83,8 @@ export class HostFile implements RealFile {
     return this.run('write', (fd) => {
       checkIo(buf, offset, length, position, 'write', this.path)
       if (length === 0) return 0
-      if (this.regular && !(fcntlGetFl(fd) & WAITS_FOR_DISK)) return fs.writeSync(fd, buf, offset, length, position)
+      this.waitsForDisk ??= (fcntlGetFl(fd) & WAITS_FOR_DISK) !== 0
+      if (this.regular && !this.waitsForDisk) return fs.writeSync(fd, buf, offset, length, position)
       return write(fd, buf, offset, length, position)
     })
   }
@@ -110,7 +113,10 @@ export class HostFile implements RealFile {
   }
 
   setFlags(flags: number): Promise<void> {
-    return this.run('fcntl', (fd) => fcntlSetFl(fd, (fcntlGetFl(fd) & ~SETFL_MASK) | (flags & SETFL_MASK)))
+    return this.run('fcntl', (fd) => {
+      this.waitsForDisk = undefined
+      fcntlSetFl(fd, (fcntlGetFl(fd) & ~SETFL_MASK) | (flags & SETFL_MASK))
+    })
   }
 
   seekData(offset: number, whence: number): Promise<number> {
