@@ -8,6 +8,7 @@ import { isDir } from '../layers/constants.js'
 import type { Stat } from '../layers/layer.js'
 import { joinPath } from '../layers/path.js'
 import type { Stack } from './stack.js'
+import type { OverlayDirEntry } from './types.js'
 import { hasOciWhiteout, isKernelWhiteout, isMarkerName, isOpaqueDir, REDIRECT_XATTRS } from './whiteout.js'
 
 /** One layer's object under an overlay path. */
@@ -63,7 +64,28 @@ export class Lookup {
 
   constructor(private readonly stack: Stack, private readonly followRedirects: boolean) {}
 
-  /** Forgets what is cached at path and below (after a copy-up, create, remove, rename...). */
+  /**
+   * A merged listing made before, or undefined. Valid until a name in the directory
+   * changes: every such change goes through invalidate() of the name, which drops its
+   * parent's listing (and everything at and below the name).
+   */
+  listing(dirPath: string): OverlayDirEntry[] | undefined {
+    return this.dirs.getListing(dirPath)
+  }
+
+  /** The generation to pass to rememberListing, taken before the listing is read. */
+  get generationNow(): number {
+    return this.generation
+  }
+
+  rememberListing(dirPath: string, entries: OverlayDirEntry[], gen: number): void {
+    if (gen === this.generation) this.dirs.setListing(dirPath, entries)
+  }
+
+  /**
+   * Forgets what is cached at path and below (after a copy-up, create, remove, rename...),
+   * and the listing of its parent.
+   */
   invalidate(path: string): void {
     this.generation++
     this.dirs.forget(path)
@@ -98,6 +120,14 @@ export class Lookup {
   async find(path: string): Promise<Entry | null> {
     const comps = overlayComponents(path)
     if (comps.length === 0) return this.root()
+    // A directory looked up before keeps its layers (they change only through the overlay,
+    // which invalidates it): only its top object's attributes are read again.
+    const known = this.dirs.get(comps.join('/'))
+    if (known !== undefined) {
+      const t = top(known)
+      const st = await lstatOrNull(this.stack, t.li, t.path)
+      if (st !== null && isDir(st.mode)) return { path: known.path, parts: [{ ...t, st }, ...known.parts.slice(1)] }
+    }
     const parent = comps.length === 1 ? await this.rootStructure() : await this.dir(comps.slice(0, -1).join('/'), path)
     if (parent === null) return null
     const gen = this.generation
@@ -229,6 +259,7 @@ export class Lookup {
 
 interface DirNode {
   entry?: Entry
+  listing?: OverlayDirEntry[]
   children: Map<string, DirNode>
 }
 
@@ -237,25 +268,46 @@ class DirCache {
   private root: DirNode = { children: new Map() }
   private size = 0
 
-  get(path: string): Entry | undefined {
+  private node(path: string): DirNode | undefined {
+    if (path === '') return this.root
     let n: DirNode | undefined = this.root
     for (const c of path.split('/')) {
       n = n.children.get(c)
       if (n === undefined) return undefined
     }
-    return n.entry
+    return n
   }
 
-  set(path: string, e: Entry): void {
+  private make(path: string): DirNode {
     if (this.size >= 50_000) this.clear()
     let n = this.root
+    if (path === '') return n
     for (const c of path.split('/')) {
       let next = n.children.get(c)
       if (next === undefined) n.children.set(c, (next = { children: new Map() }))
       n = next
     }
+    return n
+  }
+
+  get(path: string): Entry | undefined {
+    return path === '' ? undefined : this.node(path)?.entry
+  }
+
+  set(path: string, e: Entry): void {
+    const n = this.make(path)
     if (n.entry === undefined) this.size++
     n.entry = e
+  }
+
+  getListing(path: string): OverlayDirEntry[] | undefined {
+    return this.node(path)?.listing
+  }
+
+  setListing(path: string, entries: OverlayDirEntry[]): void {
+    const n = this.make(path)
+    if (n.listing === undefined) this.size += 1 + (entries.length >> 6)
+    n.listing = entries
   }
 
   forget(path: string): void {
@@ -266,6 +318,8 @@ class DirCache {
       n = n.children.get(c)
       if (n === undefined) return
     }
+    // A name in this directory changed: its listing is out of date.
+    n.listing = undefined
     // The subtree's entries stay counted until the next clear: the bound is approximate.
     n.children.delete(comps[comps.length - 1]!)
   }

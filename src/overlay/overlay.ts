@@ -84,7 +84,19 @@ class Overlay implements OverlayFs {
   }
 
   async readdir(path: string): Promise<OverlayDirEntry[]> {
-    const dir = await this.core.lookup.get(this.p(path), 'scandir')
+    const p = this.p(path)
+    const lookup = this.core.lookup
+    // A copy: callers may sort or cut what they get.
+    const known = lookup.listing(p)
+    if (known !== undefined) return known.slice()
+    const gen = lookup.generationNow
+    const listed = await this.listDir(p)
+    lookup.rememberListing(p, listed, gen)
+    return listed.slice()
+  }
+
+  private async listDir(p: string): Promise<OverlayDirEntry[]> {
+    const dir = await this.core.lookup.get(p, 'scandir')
     const entries = await readMergedDir(this.core.stack, dir)
     const stack = this.core.stack
     // Most entries of a big listing are lower objects whose d_ino the listing gave: those
