@@ -60,11 +60,14 @@ export function toFuseStat(st: Stat): Fuse.Stat {
 }
 
 /**
- * The attributes of a file libfuse has hidden: libfuse takes one link off whatever getattr
- * answers for a hidden node (see hidden.ts), so one more is answered than the file has.
+ * The attributes of a file libfuse has hidden. libfuse takes one link off a getattr answer
+ * for a hidden node when it has any (see hidden.ts), so one more is answered for a file that
+ * still has links (a lower file behind a whiteout). A file with none (an unlinked upper
+ * file) gets its 0 as it is: libfuse leaves 0 alone, and the answer to a setattr (after an
+ * ftruncate, the one setattr an unlinked file can take) is not decremented at all.
  */
 function hiddenStat(st: Stat): Fuse.Stat {
-  return { ...toFuseStat(st), nlink: st.nlink + 1 }
+  return { ...toFuseStat(st), nlink: st.nlink > 0 ? st.nlink + 1 : 0 }
 }
 
 function errnoOf(err: unknown): number {

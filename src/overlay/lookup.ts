@@ -306,7 +306,8 @@ class DirCache {
 
   setListing(path: string, entries: OverlayDirEntry[]): void {
     const n = this.make(path)
-    if (n.listing === undefined) this.size += 1 + (entries.length >> 6)
+    // Counted by size too, so that cached listings stay within some 400,000 entries.
+    if (n.listing === undefined) this.size += 1 + (entries.length >> 3)
     n.listing = entries
   }
 
